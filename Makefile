@@ -1,0 +1,45 @@
+# Two commands set everything up on a fresh machine: `make run` (the live system on the simulator) and
+# `make test` (install and run the whole suite). uv is bootstrapped with pip when missing; it never
+# downloads a Python build.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export PYTHONUNBUFFERED := 1
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_DAYS ?= 2
+SIM_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: install run demo test bench notebook lint clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --all-extras
+	cd transform && ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install  ## simulator + push + Dagster UI on http://127.0.0.1:3000; Ctrl-C stops everything
+	$(PY) -m orchestration.live --sim-args "$(SIM_ARGS)"
+
+demo: install  ## the same pipeline headless over the last DEMO_DAYS days; prints the mart and exits
+	$(PY) -m orchestration.demo --days $(DEMO_DAYS) --sim-args "$(SIM_ARGS)"
+
+test: install  ## the whole suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install  ## every benchmark in bench/; each prints `<name>: <value> (target ...)` last
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+notebook: install  ## JupyterLab on 127.0.0.1 over the published marts
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+
+lint: install
+	$(VENV)/bin/ruff check sources orchestration tests bench
+
+clean:
+	rm -rf data transform/target transform/logs

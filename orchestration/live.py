@@ -1,0 +1,93 @@
+"""`make run`: the live system on the simulator — simulator, a first history, then the Dagster UI.
+
+Dagster's home is `$JIMI_DATA_DIR/dagster` (persistent, so schedule and sensor cursors survive restarts),
+with a `dagster.yaml` that queues runs. Ctrl-C (or SIGTERM) stops every process this started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+from pathlib import Path
+
+from . import config
+from .demo import print_summary
+from .processes import BIN, spawn, start_simulator, stop, wait_until_up
+
+DAGSTER_YAML = """\
+# Written by `make run` when missing; edit freely.
+run_queue:
+  max_concurrent_runs: 4
+  tag_concurrency_limits:
+    - key: dagster/concurrency_key
+      value:
+        applyLimitPerUniqueValue: true
+      limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def dagster_home() -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or config.data_dir() / "dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        settings.write_text(DAGSTER_YAML)
+    return home
+
+
+def initial_load(days: int) -> None:
+    """Load a first history so the marts have rows before anyone opens the UI."""
+    from dagster import materialize
+
+    from .assets import jimi_dbt_assets, jimi_polling_assets, published_marts
+    from .dbt_project import dbt_resource
+
+    os.environ.setdefault("SOURCES__JIMI__INITIAL_DAYS", str(days))
+    materialize([jimi_polling_assets, jimi_dbt_assets, published_marts], resources={"dbt": dbt_resource()})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--sim-port", type=int, default=8765)
+    parser.add_argument("--history-days", type=int, default=2)
+    parser.add_argument("--sim-args", default="")
+    args = parser.parse_args()
+
+    children = []
+
+    def shutdown(*_: object) -> None:
+        for child in reversed(children):
+            stop(child)
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        simulator, url = start_simulator(args.sim_port, shlex.split(args.sim_args))
+        children.append(simulator)
+        os.environ["JIMI_SIM_URL"] = url
+        print(f"simulator: {url}", flush=True)
+        initial_load(args.history_days)
+        print_summary()
+        home = dagster_home()
+        dagster = spawn(
+            [str(BIN / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)],
+            env={"DAGSTER_HOME": str(home)},
+        )
+        children.append(dagster)
+        wait_until_up(f"http://127.0.0.1:{args.port}/server_info", dagster, timeout_s=180)
+        print(f"\nDagster UI: http://127.0.0.1:{args.port}  (Ctrl-C stops everything)", flush=True)
+        dagster.wait()
+    finally:
+        for child in reversed(children):
+            stop(child)
+
+
+if __name__ == "__main__":
+    main()
