@@ -5,7 +5,6 @@ one graph from API to mart), the model name for dbt models, and `published_marts
 Each body calls a plain function that tests call directly.
 """
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
@@ -22,7 +21,6 @@ RESOURCE_DESCRIPTIONS = {
     "devices": "The account's devices (`jimi.user.device.list`), merged on IMEI.",
     "track_points": "GPS fixes (`jimi.device.track.list`), incremental per device, merged on IMEI + fix time.",
 }
-MART_KEYS = [AssetKey("dim_devices"), AssetKey("fct_device_days")]
 
 
 class JimiDltTranslator(DagsterDltTranslator):
@@ -76,7 +74,8 @@ def jimi_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 
 @asset(
     key="published_marts",
-    deps=MART_KEYS,
+    # Every mart dbt builds; the publisher copies the whole mart schema.
+    deps=[key for key in jimi_dbt_assets.keys if key.path[0] == "marts"],
     group_name="transform",
     kinds={"duckdb"},
     description="A read-only copy of the marts for notebooks and other readers, swapped in atomically.",

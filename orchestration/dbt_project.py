@@ -16,8 +16,14 @@ TRANSFORM_DIR = Path(__file__).resolve().parent.parent / "transform"
 dbt_project = DbtProject(project_dir=TRANSFORM_DIR, profiles_dir=TRANSFORM_DIR)
 
 
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(TRANSFORM_DIR))
+    # The venv's dbt, so nothing depends on PATH (Dagster's processes may not have the venv on it).
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(TRANSFORM_DIR), dbt_executable=str(DBT_EXECUTABLE)
+    )
 
 
 def ensure_dbt_env() -> None:
@@ -29,9 +35,8 @@ def ensure_dbt_env() -> None:
 def ensure_manifest() -> Path:
     """`dbt parse` once when the manifest is missing, so definitions load on a fresh clone."""
     if not dbt_project.manifest_path.exists():
-        dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt), "parse", "--quiet", "--profiles-dir", str(TRANSFORM_DIR)],
+            [str(DBT_EXECUTABLE), "parse", "--quiet", "--profiles-dir", str(TRANSFORM_DIR)],
             cwd=TRANSFORM_DIR,
             env={**os.environ, **config.dbt_env()},
             check=True,

@@ -1,0 +1,48 @@
+"""Shared fixtures: simulators, isolated data folders, and one end-to-end demo load for the slow tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# dlt and Dagster read configuration from the environment; keep the developer's own out of the tests.
+for name in list(os.environ):
+    if name.startswith(("SOURCES__JIMI__", "DESTINATION__", "JIMI_")) or name == "DAGSTER_HOME":
+        del os.environ[name]
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data folder for this test (warehouse, published marts, dlt state, tokens)."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("JIMI_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder filled by materialising every asset once against a wall-clock simulator (6 devices)."""
+    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.settings import SimSettings
+
+    folder = tmp_path_factory.mktemp("demo") / "data"
+    saved = dict(os.environ)
+    with running_simulator(SimSettings(devices=6)) as url:
+        os.environ.update({"JIMI_DATA_DIR": str(folder), "JIMI_SIM_URL": url, "SOURCES__JIMI__INITIAL_DAYS": "3"})
+        try:
+            from dagster import materialize
+
+            from orchestration.assets import jimi_dbt_assets, jimi_polling_assets, published_marts
+            from orchestration.dbt_project import dbt_resource
+
+            result = materialize(
+                [jimi_polling_assets, jimi_dbt_assets, published_marts], resources={"dbt": dbt_resource()}
+            )
+            assert result.success
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    return folder
