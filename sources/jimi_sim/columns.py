@@ -1,0 +1,67 @@
+"""Compact storage of a run of fixes: parallel typed arrays, `Point` objects made only when asked for.
+
+A `Point` with its datetime costs ~300 bytes; the same fix in arrays costs ~45. At 2,000 devices and
+~1,000 fixes per device-day that is the difference between a cache of gigabytes and one of ~100 MB.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sources.jimi_sim.model import Point
+
+
+class FixColumns:
+    """Fixes in ascending time order, stored column-wise; immutable once built."""
+
+    __slots__ = ("_directions", "_dists", "_flags", "_lats", "_lngs", "_satellites", "_speeds", "epochs")
+
+    def __init__(self, points: Iterable[Point] = ()) -> None:
+        # Transpose once (C speed) and fill each array from a whole column, rather than 8 appends per fix.
+        columns = list(zip(*points, strict=True)) or [()] * len(Point._fields)
+        times, lats, lngs, speeds, directions, accs, satellites, pos_types, dists = columns
+        self.epochs = array("q", [int(moment.timestamp()) for moment in times])
+        self._lats, self._lngs = array("d", lats), array("d", lngs)
+        self._speeds, self._dists = array("d", speeds), array("d", dists)
+        self._directions, self._satellites = array("h", directions), array("b", satellites)
+        # ignition in bit 0, position type above it: one byte per fix
+        self._flags = array(
+            "b", [int(acc) | pos_type << 1 for acc, pos_type in zip(accs, pos_types, strict=True)]
+        )
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def point(self, index: int) -> Point:
+        flags = self._flags[index]
+        return Point(
+            datetime.fromtimestamp(self.epochs[index], UTC),
+            self._lats[index],
+            self._lngs[index],
+            self._speeds[index],
+            self._directions[index],
+            bool(flags & 1),
+            self._satellites[index],
+            flags >> 1,
+            self._dists[index],
+        )
+
+    def points(self, start: int = 0, stop: int | None = None) -> list[Point]:
+        """Fixes [start, stop) by index."""
+        part = slice(start, len(self.epochs) if stop is None else stop)
+        stamp = datetime.fromtimestamp
+        return [
+            Point(stamp(epoch, UTC), lat, lng, speed, direction, bool(flags & 1), satellites, flags >> 1, dist)
+            for epoch, lat, lng, speed, direction, satellites, flags, dist in zip(
+                self.epochs[part], self._lats[part], self._lngs[part], self._speeds[part],
+                self._directions[part], self._satellites[part], self._flags[part], self._dists[part],
+                strict=True,
+            )
+        ]  # fmt: skip
+
+    def between(self, lo: int, hi: int) -> list[Point]:
+        """Fixes with lo <= epoch < hi."""
+        return self.points(bisect_left(self.epochs, lo), bisect_left(self.epochs, hi))

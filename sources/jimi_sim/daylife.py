@@ -1,0 +1,193 @@
+"""One vehicle's working day: leave the base, drive to sites, stop, come home; emit the fixes it reports.
+
+`live_day` is a pure function of (seed, device, local day): its own seeded generator, nothing shared, so any
+day can be generated in any order and always comes out the same. The activity it returns runs from the
+first departure to the arrival home, which on late shifts may be after midnight: the fleet layer hands
+that tail to the next day's points. Parking fixes outside the activity (nights, days off) come from
+`parked_fixes`, which depends only on the instant, so they line up whichever day asks for them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+
+from sources.jimi_sim import geo
+from sources.jimi_sim.catalogue import Device
+from sources.jimi_sim.columns import FixColumns
+from sources.jimi_sim.model import Point, Stop, Trip, day_start
+from sources.jimi_sim.motion import plan_speeds
+from sources.jimi_sim.paths import Route, plan_route
+from sources.jimi_sim.rand import noise_pair, rng_for
+from sources.jimi_sim.tracer import trace
+
+RANDOM_DAY_OFF = 0.03
+LATEST_SHIFT_END = timedelta(hours=25)  # 01:00 local next day: everyone is home and parked by ~03:15
+PARK_MARGIN_S = 30  # no parked fix this close to an ignition change
+_JITTER_M = 4.0  # parked GPS drift radius
+ROUTE_CACHE_SIZE = 8_192  # ~3 KB each
+BASE_SITE = -1  # site key of the base; regular places are keyed by their index
+_Site = tuple[int | None, geo.XY]  # (key, position); key None = a one-off site
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    """Fixes and ground truth from first departure to final arrival, or nothing on an idle day."""
+
+    day: date
+    day_off: bool
+    fixes: FixColumns = field(default_factory=FixColumns)
+    trips: tuple[Trip, ...] = ()
+    stops: tuple[Stop, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return len(self.fixes) > 0
+
+    @property
+    def first_epoch(self) -> int:
+        return self.fixes.epochs[0]
+
+    @property
+    def last_epoch(self) -> int:
+        return self.fixes.epochs[-1]
+
+
+def live_day(seed: int, device: Device, day: date) -> DayActivity:
+    """What the vehicle does on a local day: a rest day, or one shift of trips and stops."""
+    habits = device.habits
+    rng = rng_for("jimi-sim", seed, device.imei, day.isoformat())
+    off = day.weekday() in habits.days_off or rng.random() < RANDOM_DAY_OFF
+    if off or not habits.reporting:
+        return DayActivity(day, off)
+    start = day_start(day)
+    depart = start + timedelta(
+        minutes=habits.shift_start_min + rng.randint(-20, 20), seconds=rng.randrange(60)
+    )
+    shift_end = min(
+        depart + timedelta(minutes=habits.shift_len_min + rng.randint(-30, 30)), start + LATEST_SHIFT_END
+    )
+    return _Day(seed, device, rng).run(int(depart.timestamp()), int(shift_end.timestamp()), day)
+
+
+class _Day:
+    """Accumulates the fixes, trips and stops of one day while the vehicle moves through it."""
+
+    def __init__(self, seed: int, device: Device, rng: random.Random) -> None:
+        self.seed, self.device, self.habits, self.rng = seed, device, device.habits, rng
+        self.points: list[Point] = []
+        self.trips: list[Trip] = []
+        self.stops: list[Stop] = []
+
+    def run(self, t: int, shift_end: int, day: date) -> DayActivity:
+        here: _Site = (BASE_SITE, self.habits.base)
+        while True:
+            home = t >= shift_end
+            there = (BASE_SITE, self.habits.base) if home else self._destination(here[1])
+            stop_kind = "parking" if home or self.rng.random() >= 0.15 else "idling"
+            t = self._drive(here, there, t, ignition_off=stop_kind == "parking")
+            here = there
+            if home:
+                break
+            t = self._stop(stop_kind, here[1], t, shift_end)
+        return DayActivity(day, False, FixColumns(self.points), tuple(self.trips), tuple(self.stops))
+
+    def _destination(self, pos: geo.XY) -> _Site:
+        """A regular site 2-30 km away most of the time, otherwise somewhere new around the base."""
+        rng, habits = self.rng, self.habits
+        regulars = [(i, p) for i, p in enumerate(habits.places) if 2_000 <= geo.distance_xy(pos, p) <= 30_000]
+        if regulars and rng.random() < 0.7:
+            return rng.choice(regulars)
+        for _ in range(20):
+            site = geo.step_xy(habits.base, rng.uniform(0, 360), rng.uniform(2_000, 25_000))
+            if 2_000 <= geo.distance_xy(pos, site) <= 30_000:
+                return None, site
+        return None, geo.step_xy(pos, rng.uniform(0, 360), rng.uniform(2_000, 10_000))
+
+    def _route(self, here: _Site, there: _Site) -> Route:
+        """Between two known sites a driver always takes the same road; to a new site, a fresh one."""
+        if here[0] is None or there[0] is None:
+            return plan_route(self.rng, here[1], there[1])
+        return _known_route(self.seed, self.device.imei, here[0], there[0], here[1], there[1])
+
+    def _drive(self, here: _Site, there: _Site, t0: int, ignition_off: bool) -> int:
+        """Emit the fixes of one trip departing at t0; returns the arrival epoch."""
+        route = self._route(here, there)
+        profile = plan_speeds(self.rng, route, self.habits)
+        duration = max(math.ceil(profile.duration), 1)
+        samples = trace(route, profile, [*range(0, duration, self.habits.moving_interval_s), duration])
+        rnd = self.rng.random
+        speeds_at = [_measured(speed, rnd()) for _, _, _, speed, _, _ in samples]
+        points = [
+            Point(_utc(t0 + offset), lat, lng, measured, direction, True, 7 + int(rnd() * 8), dist_m=dist)
+            for (offset, lat, lng, _, direction, dist), measured in zip(samples, speeds_at, strict=True)
+        ]
+        if ignition_off:  # the key turns off as the vehicle comes to rest: the arrival fix says so
+            points[-1] = points[-1]._replace(acc=False)
+        start, end = points[0], points[-1]
+        distance_km = sum(p.dist_m for p in points) / 1000  # the first fix's dist_m is 0
+        self.trips.append(
+            Trip(start.gps_time, end.gps_time, distance_km, start.lat, start.lng, end.lat, end.lng)
+        )
+        self.points.extend(points)
+        return t0 + duration
+
+    def _stop(self, kind: str, pos: geo.XY, t: int, shift_end: int) -> int:
+        """Stand still after arriving at t; returns the departure epoch."""
+        rng, habits = self.rng, self.habits
+        if kind == "idling":
+            seconds = rng.randint(180, 900)
+            for k in range(1, math.ceil(seconds / habits.idle_interval_s)):
+                self.points.append(
+                    self._stationary(t + k * habits.idle_interval_s, pos, True, self.points[-1].direction)
+                )
+        else:
+            roll = rng.random()
+            low, high = (300, 1_800) if roll < 0.6 else (1_800, 5_400) if roll < 0.9 else (5_400, 10_800)
+            seconds = min(rng.randint(low, high), max(300, shift_end - t))
+            for epoch in parked_epochs(self.device, t + PARK_MARGIN_S, t + seconds - PARK_MARGIN_S):
+                self.points.append(self._stationary(epoch, pos, False, 0))
+        self.stops.append(Stop(_utc(t), _utc(t + seconds), kind, *geo.to_latlng(*pos)))
+        return t + seconds
+
+    def _stationary(self, epoch: int, pos: geo.XY, acc: bool, direction: int) -> Point:
+        return stationary_point(self.seed, self.device, epoch, pos, acc, direction)
+
+
+@lru_cache(maxsize=ROUTE_CACHE_SIZE)
+def _known_route(seed: int, imei: str, from_key: int, to_key: int, origin: geo.XY, dest: geo.XY) -> Route:
+    return plan_route(rng_for("jimi-sim", seed, imei, "route", from_key, to_key), origin, dest)
+
+
+def parked_epochs(device: Device, lo: int, hi: int) -> range:
+    """Parked-fix instants in [lo, hi): the device's fixed upload grid, so any caller gets the same ones."""
+    interval = device.habits.parked_interval_s
+    phase = int(device.imei) % interval
+    first = lo + (phase - lo) % interval
+    return range(first, max(hi, first), interval)
+
+
+def parked_fixes(seed: int, device: Device, lo: int, hi: int, pos: geo.XY) -> list[Point]:
+    """Ignition-off fixes with GPS drift while the vehicle stands at pos during [lo, hi)."""
+    return [stationary_point(seed, device, epoch, pos, False, 0) for epoch in parked_epochs(device, lo, hi)]
+
+
+def stationary_point(seed: int, device: Device, epoch: int, pos: geo.XY, acc: bool, direction: int) -> Point:
+    """A speed-0 fix a few metres off pos; the drift depends only on (seed, device, instant)."""
+    u1, u2 = noise_pair(seed, int(device.imei), epoch)
+    radius, angle = _JITTER_M * math.sqrt(u1), 2 * math.pi * u2
+    lat, lng = geo.to_latlng(pos[0] + radius * math.cos(angle), pos[1] + radius * math.sin(angle))
+    satellites = 5 + int(noise_pair(seed, epoch, int(device.imei))[0] * 8)
+    return Point(_utc(epoch), lat, lng, 0.0, direction, acc, satellites)
+
+
+def _measured(speed_kmh: float, u: float) -> float:
+    """GPS (Doppler) speed wobbles by up to ~1 km/h around the true speed; a standing vehicle reads 0."""
+    return round(speed_kmh + (u - 0.5) * 2.0, 1) if speed_kmh >= 3.0 else speed_kmh
+
+
+def _utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)

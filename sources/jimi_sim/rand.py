@@ -1,0 +1,38 @@
+"""Stable randomness: seeded generators and counter-based noise that never touch Python's salted hash().
+
+`rng_for(...)` gives a `random.Random` seeded from a text key (Python seeds str keys through SHA-512, so the
+stream is identical across processes and machines). `noise(...)` is a splitmix64 hash of integers, used
+where a value must depend only on its coordinates (e.g. a parked fix at a given second), not on how many
+draws happened before it.
+"""
+
+from __future__ import annotations
+
+import random
+
+_MASK = (1 << 64) - 1
+
+
+def rng_for(*parts: object) -> random.Random:
+    """A generator determined only by the parts (joined as text)."""
+    return random.Random("/".join(str(part) for part in parts))
+
+
+def _splitmix64(value: int) -> int:
+    value = (value + 0x9E3779B97F4A7C15) & _MASK
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def noise(*keys: int) -> float:
+    """A uniform float in [0, 1) that depends only on the integer keys."""
+    state = 0
+    for key in keys:
+        state = _splitmix64(state ^ (key & _MASK))
+    return (state >> 11) / float(1 << 53)
+
+
+def noise_pair(*keys: int) -> tuple[float, float]:
+    """Two independent uniforms in [0, 1) for the same keys."""
+    return noise(*keys, 1), noise(*keys, 2)
