@@ -20,15 +20,9 @@ def run_demo(days: int, sim_args: list[str]) -> int:
     try:
         os.environ["JIMI_SIM_URL"] = url
         os.environ["SOURCES__JIMI__INITIAL_DAYS"] = str(days)
-        from dagster import materialize
+        from .headless import materialize_all
 
-        from .assets import jimi_dbt_assets, jimi_polling_assets, published_marts
-        from .dbt_project import dbt_resource
-
-        result = materialize(
-            [jimi_polling_assets, jimi_dbt_assets, published_marts], resources={"dbt": dbt_resource()}
-        )
-        if not result.success:
+        if not materialize_all():
             print("demo: the pipeline failed", file=sys.stderr)
             return 1
     finally:

@@ -42,13 +42,11 @@ def dagster_home() -> Path:
 
 def initial_load(days: int) -> None:
     """Load a first history so the marts have rows before anyone opens the UI."""
-    from dagster import materialize
-
-    from .assets import jimi_dbt_assets, jimi_polling_assets, published_marts
-    from .dbt_project import dbt_resource
+    from .headless import materialize_all
 
     os.environ.setdefault("SOURCES__JIMI__INITIAL_DAYS", str(days))
-    materialize([jimi_polling_assets, jimi_dbt_assets, published_marts], resources={"dbt": dbt_resource()})
+    if not materialize_all():
+        print("the first history load failed; the schedule will retry it", file=sys.stderr)
 
 
 def main() -> None:
@@ -61,13 +59,13 @@ def main() -> None:
 
     children = []
 
-    def shutdown(*_: object) -> None:
-        for child in reversed(children):
-            stop(child)
-        sys.exit(0)
+    def interrupted(*_: object) -> None:
+        # Only unwind here: the `finally` below stops the children outside the signal handler (stopping
+        # them inside it would re-enter Popen.wait and deadlock on its lock).
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, shutdown)
-    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         simulator, url = start_simulator(args.sim_port, shlex.split(args.sim_args))
         children.append(simulator)
@@ -84,7 +82,10 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{args.port}/server_info", dagster, timeout_s=180)
         print(f"\nDagster UI: http://127.0.0.1:{args.port}  (Ctrl-C stops everything)", flush=True)
         dagster.wait()
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in reversed(children):
             stop(child)
 

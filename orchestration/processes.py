@@ -26,14 +26,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _restore_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+# Exec'd through this tiny launcher rather than a preexec_fn, which is unsafe once threads exist.
+_WITH_DEFAULT_SIGNALS = (
+    "import os, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start `args` in a new session (its own process group) with SIGINT and SIGTERM at their defaults."""
     return subprocess.Popen(
-        args, env={**os.environ, **(env or {})}, start_new_session=True, preexec_fn=_restore_signals
+        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, *args], env={**os.environ, **(env or {})}, start_new_session=True
     )
 
 

@@ -33,15 +33,9 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with running_simulator(SimSettings(devices=6)) as url:
         os.environ.update({"JIMI_DATA_DIR": str(folder), "JIMI_SIM_URL": url, "SOURCES__JIMI__INITIAL_DAYS": "3"})
         try:
-            from dagster import materialize
+            from orchestration.headless import materialize_all
 
-            from orchestration.assets import jimi_dbt_assets, jimi_polling_assets, published_marts
-            from orchestration.dbt_project import dbt_resource
-
-            result = materialize(
-                [jimi_polling_assets, jimi_dbt_assets, published_marts], resources={"dbt": dbt_resource()}
-            )
-            assert result.success
+            assert materialize_all()
         finally:
             os.environ.clear()
             os.environ.update(saved)

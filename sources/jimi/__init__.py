@@ -38,10 +38,7 @@ DEVICE_COLUMNS = {
     "imei": {"data_type": "text", "nullable": False},
     **{
         name: {"data_type": "text"}
-        for name in (
-            "device_name model use_scope sim remark vehicle_name vehicle_icon vehicle_number vehicle_model "
-            "car_frame driver_name driver_phone engine_number group_id group_name"
-        ).split()
+        for name in ["device_name", "model", "use_scope", "sim", "remark", "vehicle_name", "vehicle_icon", "vehicle_number", "vehicle_model", "car_frame", "driver_name", "driver_phone", "engine_number", "group_id", "group_name"]
     },
     "enabled": {"data_type": "bool"},
     "expires_at": {"data_type": "timestamp"},

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Self
 
 import httpx
 import orjson
@@ -92,7 +93,7 @@ class JimiClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> JimiClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
