@@ -36,7 +36,7 @@ def pipeline(data_dir):
 
 
 def source(url: str, now: datetime, **kwargs):
-    return jimi_source(base_url=url, now=now, initial_days=1, **kwargs)
+    return jimi_source(base_url=url, now=now, initial_days=1, **kwargs).with_resources("track_points")
 
 
 def loaded_points(pipeline) -> list[tuple[str, datetime]]:
@@ -96,8 +96,9 @@ def test_source_leaves_cursors_untouched_when_window_bounded(sim, pipeline):
 
 def test_source_merges_devices_on_imei_when_run_twice(sim, pipeline):
     url, state = sim
-    run_source(pipeline, source(url, NOW), resources=["devices"])
-    run_source(pipeline, source(url, NOW), resources=["devices"])
+    devices_only = jimi_source(base_url=url, now=NOW).with_resources("devices")
+    run_source(pipeline, devices_only)
+    run_source(pipeline, jimi_source(base_url=url, now=NOW).with_resources("devices"))
     with pipeline.sql_client() as client:
         rows = client.execute_sql("select imei, device_name, enabled from jimi_raw.devices order by imei")
     assert rows == sorted((d.imei, d.device_name, d.enabled) for d in state.fleet.devices)

@@ -1,53 +1,64 @@
-"""dlt source for the Jimi IoT / TrackSolid Pro open API: one resource per endpoint, each incremental.
+"""dlt source for the Jimi IoT / TrackSolid Pro open API: a resource per analytics endpoint.
 
-Resources:
-- `devices`: the account's device list (`jimi.user.device.list`), merged on IMEI.
-- `track_points`: the GPS trail (`jimi.device.track.list`), merged on IMEI + fix time. Incremental per
-  device: each device remembers how far it has been polled (`polled_until` in the resource state) and the
-  next run re-reads from there minus a lookback. A bounded window (`start`/`end`, what a backfill
-  partition asks for) reads exactly that range and never moves the stored cursors.
+| resource | endpoint | key (merge) | cursor |
+|---|---|---|---|
+| `devices` | `user.device.list` + `track.device.detail` | imei | — (full list) |
+| `device_groups` | `device.group.list` | group_id | — |
+| `live_locations` | `user.device.location.list` (the fleet sweep) | imei + gps_time | — (history of sweeps) |
+| `track_points` | `device.track.list` | imei + gps_time | per device |
+| `trips` | `device.track.mileage` | imei + start_time | per resource |
+| `parking` | `open.platform.report.parking` | imei + start_time | per resource |
+| `alarms` | `device.alarm.list` | imei + alarm_time + alarm_type_id | per resource |
+| `obd_readings` | `device.obd.list` | imei + report_time | per resource |
+| `obd_faults` | `device.obd.fault` | imei + event_time + fault_code | per resource |
 
-Credentials come from `[sources.jimi]` in dlt secrets or `SOURCES__JIMI__*` variables
-(see `credentials.py`); with none configured the source reads the embedded simulator.
+How a run picks its range (incremental / bounded `start`-`end` / `catch_up_days`) is in `windows.py`;
+pagination and the API's caps in `fetchers.py`; the raw-name mapping in `shapes.py`. Credentials come from
+`[sources.jimi]` in dlt secrets or `SOURCES__JIMI__*` variables (`credentials.py`); with none configured
+the source reads the embedded simulator.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
 
-from . import settings
+from . import fetchers, settings
 from .client import JimiClient
 from .credentials import resolve_credentials
+from .decode import decode
+from .devices import DEVICE_COLUMNS, GROUP_COLUMNS, detail_row, device_row, group_rows
 from .errors import JimiDeviceError
-from .helpers import as_rows, device_row, track_points_table, windows
-from .signing import format_time
+from .helpers import as_rows
+from .shapes import LIVE_LOCATIONS
 from .tokens import TokenCache
+from .windows import RunWindow, batches, split
 
 log = logging.getLogger(__name__)
 
-DEVICE_COLUMNS = {
-    "imei": {"data_type": "text", "nullable": False},
-    **{
-        name: {"data_type": "text"}
-        for name in ["device_name", "model", "use_scope", "sim", "remark", "vehicle_name", "vehicle_icon", "vehicle_number", "vehicle_model", "car_frame", "driver_name", "driver_phone", "engine_number", "group_id", "group_name"]
-    },
-    "enabled": {"data_type": "bool"},
-    "expires_at": {"data_type": "timestamp"},
-    "activated_at": {"data_type": "timestamp"},
-}
+# Fixes, sweeps and reports never change once recorded: insert what is new, skip what is known.
+INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
 
 
 def default_token_dir() -> Path:
     return Path(os.environ.get("JIMI_DATA_DIR", "data")) / "tokens"
+
+
+def run_concurrently(tasks: Iterable[tuple], work: Callable, max_workers: int) -> Iterator[tuple[tuple, object]]:
+    """Run `work(*task)` for every task on a bounded pool; yield (task, result) as each completes."""
+    tasks = list(tasks)
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        futures = {pool.submit(work, *task): task for task in tasks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 @dlt.source(name="jimi", max_table_nesting=0)
@@ -62,25 +73,22 @@ def jimi_source(
     target: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    catch_up_days: int | None = None,
     imeis: Sequence[str] | None = None,
     initial_days: int = settings.TRACK_INITIAL_DAYS,
-    lookback_minutes: int = int(settings.TRACK_LOOKBACK.total_seconds() // 60),
+    lookback_minutes: int | None = None,
+    mileage_distance_unit: str = "auto",
     max_workers: int = 4,
     calls_per_second: float = 10.0,
     token_dir: str | None = None,
     now: datetime | None = None,
 ) -> Sequence[dlt.sources.DltResource]:
-    """The Jimi resources. `start`/`end` bound a backfill window; `now` fixes the clock (tests)."""
+    """The Jimi resources. `start`/`end` bound a backfill window, `catch_up_days` re-reads the trailing
+    days, `now` fixes the clock (tests); everything else has a default from configuration."""
     credentials = resolve_credentials(
-        region=region,
-        base_url=base_url,
-        app_key=app_key,
-        app_secret=app_secret,
-        user_id=user_id,
-        password=password,
-        password_md5=password_md5,
-        target=target,
-    )
+        region=region, base_url=base_url, app_key=app_key, app_secret=app_secret,
+        user_id=user_id, password=password, password_md5=password_md5, target=target,
+    )  # fmt: skip
 
     def clock() -> datetime:
         return (now or datetime.now(UTC)).replace(microsecond=0)
@@ -91,10 +99,20 @@ def jimi_source(
         clock=clock,
     )
     client = JimiClient(credentials, tokens, calls_per_second=calls_per_second, clock=clock)
+    account = credentials.account
+    parking_dialect: dict = {}
+
+    def run_window() -> RunWindow:
+        return RunWindow(clock(), start, end, catch_up_days, initial_days)
+
+    def lookback(resource: str) -> timedelta:
+        if lookback_minutes is not None and resource == "track_points":
+            return timedelta(minutes=lookback_minutes)
+        return settings.LOOKBACK[resource]
 
     @cache
     def device_list() -> tuple[dict, ...]:
-        body = client.call(settings.DEVICE_LIST, {"target": credentials.account}, f"account {credentials.account}")
+        body = client.call(settings.DEVICE_LIST, {"target": account}, f"account {account}")
         return tuple(device_row(item) for item in as_rows(body.get("result"), settings.DEVICE_LIST))
 
     def pollable_imeis() -> list[str]:
@@ -104,54 +122,99 @@ def jimi_source(
             for row in device_list()
             if row["enabled"] is not False and (row["expires_at"] is None or row["expires_at"] > moment)
         ]
-        if imeis is not None:
-            wanted = set(imeis)
-            chosen = [imei for imei in chosen if imei in wanted]
-        return chosen
+        return [imei for imei in chosen if imei in set(imeis)] if imeis is not None else chosen
 
     @dlt.resource(name="devices", primary_key="imei", write_disposition="merge", columns=DEVICE_COLUMNS)
     def devices() -> Iterator[dict]:
-        yield from device_list()
+        def detailed(row: dict) -> dict:
+            body = client.call(settings.DEVICE_DETAIL, {"imei": row["imei"]}, f"imei {row['imei']}")
+            return {**row, **detail_row(body.get("result"))}
 
-    @dlt.resource(name="track_points", primary_key=("imei", "gps_time"), write_disposition="merge")
+        for _, row in run_concurrently([(row,) for row in device_list()], detailed, max_workers):
+            yield row
+
+    @dlt.resource(name="device_groups", primary_key="group_id", write_disposition="merge", columns=GROUP_COLUMNS)
+    def device_groups() -> Iterator[dict]:
+        body = client.call(settings.GROUP_LIST, {"account": account}, f"account {account}")
+        yield from group_rows(body)
+
+    @dlt.resource(name="live_locations", primary_key=("imei", "gps_time"), write_disposition=INSERT_ONLY)
+    def live_locations() -> Iterator[pa.Table]:
+        yield client.call(
+            settings.LOCATION_LIST, {"target": account}, f"account {account}", decode=partial(decode, LIVE_LOCATIONS)
+        )
+
+    @dlt.resource(name="track_points", primary_key=("imei", "gps_time"), write_disposition=INSERT_ONLY)
     def track_points() -> Iterator[pa.Table]:
-        moment = clock()
-        floor = moment - settings.TRACK_RETENTION
-        bounded = start is not None or end is not None
-        cursors: dict[str, str] = {} if bounded else dlt.current.resource_state().setdefault("polled_until", {})
-        plans = []
-        for imei in pollable_imeis():
-            if bounded:
-                begin, stop = start or floor, min(end or moment, moment)
-            elif imei in cursors:
-                begin = datetime.fromisoformat(cursors[imei]) - timedelta(minutes=lookback_minutes)
-                stop = moment
-            else:
-                begin, stop = moment - timedelta(days=initial_days), moment
-            plans.append((imei, max(begin, floor), stop))
+        window = run_window()
+        cursors = {} if window.bounded else dlt.current.resource_state().setdefault("polled_until", {})
+        plans = {imei: window.range_for(cursors.get(imei), lookback("track_points"), settings.TRACK_RETENTION) for imei in pollable_imeis()}
 
-        def fetch(imei: str, begin: datetime, stop: datetime) -> list[pa.Table]:
-            tables = []
-            for lo, hi in windows(begin, stop, settings.TRACK_MAX_SPAN):
-                context = f"imei {imei}, {format_time(lo)} to {format_time(hi)}"
-                body = client.call(settings.TRACK_LIST, {"imei": imei, "begin_time": lo, "end_time": hi}, context)
-                points = as_rows(body.get("result"), settings.TRACK_LIST)
-                if points:
-                    tables.append(track_points_table(imei, points))
-            return tables
+        def fetch(imei: str, begin: datetime, stop: datetime) -> list[pa.Table] | None:
+            try:
+                return [
+                    fetchers.track_points(client, imei, lo, hi) for lo, hi in split(begin, stop, settings.TRACK_MAX_SPAN)
+                ]
+            except JimiDeviceError as exc:
+                # A device that left the account or expired mid-run must not stop the fleet's load; its
+                # cursor stays where it was.
+                log.warning("skipping device: %s", exc)
+                return None
 
-        with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-            futures = {pool.submit(fetch, *plan): plan for plan in plans if plan[1] < plan[2]}
-            for future in as_completed(futures):
-                imei, _, stop = futures[future]
-                try:
-                    tables = future.result()
-                except JimiDeviceError as exc:
-                    # A device that left the account or expired mid-run must not stop the fleet's load.
-                    log.warning("skipping device: %s", exc)
-                    continue
-                yield from tables
-                if not bounded:
-                    cursors[imei] = stop.isoformat()
+        tasks = [(imei, begin, stop) for imei, (begin, stop) in plans.items() if begin < stop]
+        for (imei, _, stop), tables in run_concurrently(tasks, fetch, max_workers):
+            if tables is None:
+                continue
+            yield from (table for table in tables if table.num_rows)
+            if not window.bounded:
+                cursors[imei] = window.advance(cursors.get(imei), stop)
 
-    return devices, track_points
+    def windowed(name: str, span, fetch: Callable[[list[str], datetime, datetime], list[pa.Table]]):
+        """A resource over windows × IMEI batches with one cursor for the whole resource."""
+
+        def rows() -> Iterator[pa.Table]:
+            window = run_window()
+            state = None if window.bounded else dlt.current.resource_state()
+            cursor = state.get("polled_until") if state is not None else None
+            begin, stop = window.range_for(cursor, lookback(name))
+            tasks = [
+                (batch, lo, hi)
+                for lo, hi in split(begin, stop, span)
+                for batch in batches(pollable_imeis(), settings.IMEI_BATCH)
+            ]
+            for _, tables in run_concurrently(tasks, fetch, max_workers):
+                yield from (table for table in tables if table.num_rows)
+            if state is not None:
+                state["polled_until"] = window.advance(cursor, stop)
+
+        return rows
+
+    trips = dlt.resource(
+        windowed("trips", settings.MILEAGE_SPAN, partial(_trips, client, mileage_distance_unit)),
+        name="trips", primary_key=("imei", "start_time"), write_disposition=INSERT_ONLY,
+    )  # fmt: skip
+    parking = dlt.resource(
+        windowed("parking", settings.PARKING_SPAN, partial(fetchers.parking, client, account, dialect=parking_dialect)),
+        name="parking", primary_key=("imei", "start_time"), write_disposition=INSERT_ONLY,
+    )  # fmt: skip
+    alarms = dlt.resource(
+        windowed("alarms", settings.ALARM_SPAN, partial(fetchers.alarms, client)),
+        name="alarms", primary_key=("imei", "alarm_time", "alarm_type_id"), write_disposition=INSERT_ONLY,
+    )  # fmt: skip
+    obd_readings = dlt.resource(
+        windowed("obd_readings", settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_LIST, account)),
+        name="obd_readings", primary_key=("imei", "report_time"), write_disposition=INSERT_ONLY,
+    )  # fmt: skip
+    obd_faults = dlt.resource(
+        windowed("obd_faults", settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_FAULT, account)),
+        name="obd_faults", primary_key=("imei", "event_time", "fault_code"), write_disposition=INSERT_ONLY,
+    )  # fmt: skip
+
+    return (
+        devices, device_groups, live_locations, track_points, trips, parking, alarms, obd_readings, obd_faults,
+    )  # fmt: skip
+
+
+def _trips(client: JimiClient, distance_unit: str, imeis: list[str], begin: datetime, end: datetime):
+    return fetchers.trips(client, imeis, begin, end, distance_unit)
+

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Self
+from typing import Self, TypeVar
 
 import httpx
 import orjson
 
 from . import settings
+from .decode import MalformedBody
 from .errors import (
     JimiApiError,
     JimiAuthError,
@@ -31,6 +33,14 @@ from .signing import format_time, sign, wire_params
 from .tokens import Token, TokenCache
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_CODE_AT_HEAD = re.compile(rb'^\s*\{\s*"code"\s*:\s*"?(-?\d+)"?\s*[,}]')
+
+
+def _leading_code(content: bytes) -> int | None:
+    """The `code` when it is the body's first key (as the API sends it), without parsing the rest."""
+    match = _CODE_AT_HEAD.match(content[:64])
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -101,17 +111,26 @@ class JimiClient:
 
     # -- public calls -------------------------------------------------------------------------
 
-    def call(self, method: str, params: Mapping[str, object], context: str = "") -> dict:
-        """Call an authenticated method and return the decoded body (code 0 guaranteed).
+    def call(
+        self,
+        method: str,
+        params: Mapping[str, object],
+        context: str = "",
+        decode: Callable[[bytes], T] | None = None,
+    ) -> dict | T:
+        """Call an authenticated method; return the parsed body (code 0 guaranteed), or `decode(raw body)`.
 
-        Transient failures are retried with backoff; an invalid token is re-acquired once.
-        `context` (window, devices) is added to error messages.
+        Transient failures are retried with backoff; an invalid token is re-acquired once. `decode` runs
+        inside the retry loop, so a body it finds malformed (`MalformedBody`) is fetched again, never
+        loaded. `context` (window, devices) is added to error messages.
         """
         token = self._token()
         reacquired = False
         while True:
             try:
-                return self._call_with_retries(method, {**params, "access_token": token.access_token}, context)
+                return self._call_with_retries(
+                    method, {**params, "access_token": token.access_token}, context, decode
+                )
             except JimiApiError as exc:
                 if exc.code != settings.CODE_TOKEN_INVALID or reacquired:
                     raise
@@ -164,11 +183,13 @@ class JimiClient:
 
     # -- transport ----------------------------------------------------------------------------
 
-    def _call_with_retries(self, method: str, params: Mapping[str, object], context: str) -> dict:
+    def _call_with_retries(
+        self, method: str, params: Mapping[str, object], context: str, decode: Callable[[bytes], T] | None = None
+    ) -> dict | T:
         attempt = 1
         while True:
             try:
-                return self._post(method, params, context)
+                return self._post(method, params, context, decode)
             except JimiTransientError as exc:
                 if attempt >= self.max_attempts:
                     raise exc.exhausted(attempt) from None
@@ -179,7 +200,9 @@ class JimiClient:
                 time.sleep(delay)
                 attempt += 1
 
-    def _post(self, method: str, params: Mapping[str, object], context: str) -> dict:
+    def _post(
+        self, method: str, params: Mapping[str, object], context: str, decode: Callable[[bytes], T] | None
+    ) -> dict | T:
         creds = self.credentials
         form: dict[str, object] = {
             "method": method,
@@ -206,8 +229,15 @@ class JimiClient:
             raise JimiTransientError(method, "http", f"HTTP {response.status_code}", context)
         if response.status_code != 200:
             raise JimiResponseError(method, None, f"unexpected HTTP {response.status_code}", context)
+        content = response.content
+        if decode is not None and _leading_code(content) == settings.CODE_OK:
+            # The common case of a big answer: skip the Python parse, the decoder reads the JSON itself.
+            try:
+                return decode(content)
+            except MalformedBody as exc:
+                raise JimiTransientError(method, "bad_body", str(exc), context) from None
         try:
-            body = orjson.loads(response.content)
+            body = orjson.loads(content)
         except orjson.JSONDecodeError:
             # A truncated or non-JSON body is never loaded; it is usually a proxy hiccup, so retry.
             raise JimiTransientError(
@@ -221,6 +251,11 @@ class JimiClient:
             raise JimiResponseError(method, None, f"non-numeric code {body['code']!r}", context) from None
         if code != settings.CODE_OK:
             raise error_for_code(method, code, str(body.get("message") or ""), context)
+        if decode is not None:
+            try:
+                return decode(content)
+            except MalformedBody as exc:
+                raise JimiTransientError(method, "bad_body", str(exc), context) from None
         return body
 
     def _pace(self) -> None:

@@ -17,7 +17,15 @@ SIMULATOR_URL = "http://127.0.0.1:8765/route/rest"
 TOKEN_GET = "jimi.oauth.token.get"
 TOKEN_REFRESH = "jimi.oauth.token.refresh"
 DEVICE_LIST = "jimi.user.device.list"
+DEVICE_DETAIL = "jimi.track.device.detail"
+GROUP_LIST = "jimi.device.group.list"
+LOCATION_LIST = "jimi.user.device.location.list"
 TRACK_LIST = "jimi.device.track.list"
+TRACK_MILEAGE = "jimi.device.track.mileage"
+PARKING = "jimi.open.platform.report.parking"
+ALARM_LIST = "jimi.device.alarm.list"
+OBD_LIST = "jimi.device.obd.list"
+OBD_FAULT = "jimi.device.obd.fault"
 
 # Error codes that arrive in the body of an HTTP 200 answer.
 CODE_OK = 0
@@ -41,6 +49,37 @@ TRACK_RETENTION = timedelta(days=89)
 TRACK_LOOKBACK = timedelta(minutes=35)
 # How far back a device with no cursor yet starts.
 TRACK_INITIAL_DAYS = 2
+
+# Batch endpoints: the spec allows 100 IMEIs, production saw 50 (discrepancy 14): stay at 50.
+IMEI_BATCH = 50
+# Windows per call for the batch reports. alarm.list and obd take at most a month / 31 days; mileage and
+# parking document no maximum, so they use a week like track.list.
+MILEAGE_SPAN = timedelta(days=7)
+PARKING_SPAN = timedelta(days=7)
+ALARM_SPAN = timedelta(days=30)
+OBD_SPAN = timedelta(days=31)
+# alarm.list silently caps a window at 1000 rows; a window that returns the cap is split in two.
+ALARM_ROW_CAP = 1000
+ALARM_MIN_SPLIT = timedelta(minutes=1)
+PAGE_SIZE = 100
+MILEAGE_PAGE_SIZE = 100
+# The parking report is picky about start_row/page_size (discrepancy 7): the combinations a production
+# client falls back through, in order, when one is refused with 1001.
+PARKING_PAGINGS = ((1, 100), (1, 50), (0, 100), (0, 50), (1, 10), (0, 10))
+PARKING_MAX_PAGES = 50
+# acc_type: spec says "off" parking / "on" idling, production needed "0" (discrepancy 6).
+PARKING_ACC_TYPES = (("off", "on"), ("0",))
+# Lookback re-read by each incremental run, per resource (late rows reach the API a little after the fact).
+LOOKBACK = {
+    "track_points": TRACK_LOOKBACK,
+    "trips": timedelta(hours=2),
+    "parking": timedelta(hours=2),
+    "alarms": timedelta(minutes=30),
+    "obd_readings": timedelta(hours=1),
+    "obd_faults": timedelta(hours=1),
+}
+# The nightly catch-up re-reads this many trailing days, for fixes that reach the API late.
+CATCH_UP_DAYS = 7
 
 # Seconds per call before the HTTP read gives up; track.list was seen taking ~137 s in production.
 DEFAULT_TIMEOUT_S = 30.0

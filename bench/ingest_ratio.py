@@ -1,0 +1,119 @@
+"""Ingest throughput: track.list answers (already fetched) to rows in DuckDB, beside DuckDB's own JSON reader.
+
+Both sides load the same points in the same run: the pipeline side decodes every simulator answer with the
+source's decoder and loads it through dlt (insert-only merge on imei + gps_time) into a DuckDB file; the
+baseline writes the same points one record per line and lets DuckDB `read_json` them straight into a table.
+The ratio of the two rates is what counts (the machine is shared and noisy).
+
+    python bench/ingest_ratio.py [--devices 45] [--days 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dlt
+import duckdb
+import orjson
+from starlette.testclient import TestClient
+
+from sources.jimi import INSERT_ONLY, run_concurrently
+from sources.jimi.decode import decode
+from sources.jimi.shapes import TRACK_POINTS
+from sources.jimi.signing import format_time, sign
+from sources.jimi_sim.api import create_app
+from sources.jimi_sim.settings import SimSettings
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def fetch_bodies(devices: int, days: int) -> list[tuple[str, bytes]]:
+    settings = SimSettings(devices=devices, now=NOW, token_get_min_interval_s=0)
+    client = TestClient(create_app(settings))
+
+    def call(method: str, **params: object) -> bytes:
+        form = {"method": method, "timestamp": format_time(NOW), "app_key": settings.app_key, "sign_method": "md5",
+                "v": "1.0", "format": "json", **params}  # fmt: skip
+        form = {key: str(value) for key, value in form.items()}
+        form["sign"] = sign(form, settings.app_secret)
+        return client.post("/route/rest", data=form).content
+
+    password = hashlib.md5(settings.password.encode()).hexdigest()
+    token = orjson.loads(call("jimi.oauth.token.get", user_id=settings.user_id, user_pwd_md5=password, expires_in=7200))
+    access = token["result"]["accessToken"]
+    imeis = [d["imei"] for d in orjson.loads(call("jimi.user.device.list", access_token=access, target=settings.user_id))["result"]]
+    bodies = []
+    for imei in imeis:
+        for day in range(days, 0, -7):
+            begin = NOW - timedelta(days=day)
+            end = min(NOW, begin + timedelta(days=7))
+            body = call("jimi.device.track.list", access_token=access, imei=imei, begin_time=format_time(begin), end_time=format_time(end))
+            bodies.append((imei, body))
+    return bodies
+
+
+def pipeline_rate(bodies: list[tuple[str, bytes]], folder: Path) -> tuple[float, int]:
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_ingest",
+        destination=dlt.destinations.duckdb(credentials=str(folder / "pipeline.duckdb")),
+        dataset_name="jimi_raw",
+        pipelines_dir=str(folder / "dlt"),
+    )
+
+    @dlt.resource(name="track_points", primary_key=("imei", "gps_time"), write_disposition=INSERT_ONLY)
+    def track_points():
+        # Decoded on worker threads, as the source does with the answers its workers fetch.
+        tasks = [(TRACK_POINTS, body, imei) for imei, body in bodies]
+        for _, table in run_concurrently(tasks, decode, max_workers=4):
+            yield table
+
+    started = time.perf_counter()
+    pipeline.run(track_points())
+    elapsed = time.perf_counter() - started
+    connection = duckdb.connect(str(folder / "pipeline.duckdb"), read_only=True)
+    rows = connection.execute("select count(*) from jimi_raw.track_points").fetchall()[0][0]
+    connection.close()
+    return rows / elapsed, rows
+
+
+def baseline_rate(bodies: list[tuple[str, bytes]], folder: Path) -> tuple[float, int]:
+    path = folder / "points.ndjson"
+    with path.open("wb") as handle:
+        for imei, body in bodies:
+            for point in orjson.loads(body)["result"]:
+                handle.write(orjson.dumps({"imei": imei, **point}) + b"\n")
+    connection = duckdb.connect(str(folder / "baseline.duckdb"))
+    started = time.perf_counter()
+    connection.execute(f"create table track_points as select * from read_json('{path}', format = 'newline_delimited')")
+    elapsed = time.perf_counter() - started
+    rows = connection.execute("select count(*) from track_points").fetchall()[0][0]
+    connection.close()
+    return rows / elapsed, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=45)
+    parser.add_argument("--days", type=int, default=7)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    try:
+        bodies = fetch_bodies(args.devices, args.days)
+        baseline, baseline_rows = baseline_rate(bodies, folder)
+        rate, rows = pipeline_rate(bodies, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"points: {baseline_rows} in the answers, {rows} distinct rows loaded")
+    print(f"DuckDB read_json (newline-delimited): {baseline:,.0f} rows/s")
+    print(f"pipeline (decode + dlt insert-only merge into DuckDB): {rate:,.0f} rows/s")
+    print(f"ingest_ratio: {rate / baseline:.2f} (target >= 0.3)")
+
+
+if __name__ == "__main__":
+    main()

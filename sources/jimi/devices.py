@@ -1,0 +1,96 @@
+"""The device list, device details and device groups as typed rows (small answers: plain Python).
+
+Raw API name -> column, for the list (`DEVICE_FIELDS`) and the detail call (`DETAIL_FIELDS`).
+"""
+
+from __future__ import annotations
+
+from .errors import JimiResponseError
+from .helpers import as_rows, number, parse_api_time
+
+DEVICE_FIELDS = {
+    "deviceName": "device_name",
+    "mcType": "model",
+    "mcTypeUseScope": "use_scope",
+    "sim": "sim",
+    "reMark": "remark",
+    "vehicleName": "vehicle_name",
+    "vehicleIcon": "vehicle_icon",
+    "vehicleNumber": "vehicle_number",
+    "vehicleModels": "vehicle_model",
+    "carFrame": "car_frame",
+    "driverName": "driver_name",
+    "driverPhone": "driver_phone",
+    "engineNumber": "engine_number",
+    "deviceGroupId": "group_id",
+    "deviceGroup": "group_name",
+    # enabledFlag -> enabled (1/0), expiration -> expires_at, activationTime -> activated_at
+}
+DETAIL_FIELDS = {
+    "account": "account",
+    "customerName": "customer_name",
+    "iccid": "iccid",
+    "imsi": "imsi",
+    "licensePlatNo": "license_plate",
+    "vehicleBrand": "vehicle_brand",
+    # vin | VIN -> vin (discrepancy 25), importTime -> imported_at, fuel_100km -> fuel_l_per_100km,
+    # currentMileage -> odometer_km, status "1"/"0" -> status_enabled (other values are not a status: null)
+}
+_TEXT = [*DEVICE_FIELDS.values(), *DETAIL_FIELDS.values(), "vin"]
+DEVICE_COLUMNS = {
+    "imei": {"data_type": "text", "nullable": False},
+    **{name: {"data_type": "text"} for name in _TEXT},
+    "enabled": {"data_type": "bool"},
+    "status_enabled": {"data_type": "bool"},
+    "expires_at": {"data_type": "timestamp"},
+    "activated_at": {"data_type": "timestamp"},
+    "imported_at": {"data_type": "timestamp"},
+    "fuel_l_per_100km": {"data_type": "double"},
+    "odometer_km": {"data_type": "double"},
+}
+GROUP_COLUMNS = {
+    "group_id": {"data_type": "text", "nullable": False},
+    "group_name": {"data_type": "text"},
+}
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def device_row(item: dict) -> dict:
+    """One `user.device.list` entry."""
+    imei = str(item.get("imei") or "").strip()
+    if not imei:
+        raise JimiResponseError("jimi.user.device.list", None, "a device entry has no imei")
+    row: dict[str, object] = {"imei": imei}
+    row.update({column: _text(item.get(field)) for field, column in DEVICE_FIELDS.items()})
+    flag = number(item.get("enabledFlag"))
+    row["enabled"] = None if flag is None else flag == 1
+    row["expires_at"] = parse_api_time(item.get("expiration"))
+    row["activated_at"] = parse_api_time(item.get("activationTime"))
+    return row
+
+
+def detail_row(result: object) -> dict:
+    """The extra fields of one `track.device.detail` answer (an object)."""
+    if not isinstance(result, dict):
+        raise JimiResponseError("jimi.track.device.detail", None, "result is not an object")
+    row: dict[str, object] = {column: _text(result.get(field)) for field, column in DETAIL_FIELDS.items()}
+    row["vin"] = _text(result.get("vin") or result.get("VIN"))
+    row["imported_at"] = parse_api_time(result.get("importTime"))
+    row["fuel_l_per_100km"] = number(result.get("fuel_100km"))
+    row["odometer_km"] = number(result.get("currentMileage"))
+    status = str(result.get("status", "")).strip()
+    row["status_enabled"] = {"1": True, "0": False}.get(status)
+    return row
+
+
+def group_rows(body: dict) -> list[dict]:
+    """`device.group.list`: `group_id`/`group_name` (also read as `groupId`/`groupName`)."""
+    rows = []
+    for item in as_rows(body.get("result"), "jimi.device.group.list"):
+        group_id = item.get("group_id") or item.get("groupId") or item.get("id")
+        if group_id:
+            rows.append({"group_id": str(group_id), "group_name": _text(item.get("group_name") or item.get("groupName"))})
+    return rows
