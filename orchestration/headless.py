@@ -3,9 +3,11 @@ history, and the end-to-end tests all go through here, so they run exactly what 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from dagster import materialize
 
-from .assets import jimi_dbt_assets, jimi_polling_assets, published_marts
+from .assets import MODE_TAG, jimi_dbt_assets, jimi_history_assets, jimi_snapshot_assets, published_marts
 from .dbt_project import dbt_resource
 
 # Dagster's console logger speaks at DEBUG by default; a headless run only needs warnings.
@@ -13,9 +15,12 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def materialize_all(quiet: bool = True) -> bool:
+    """Every polled resource from its cursor (as the schedules do), then dbt and the published marts."""
     result = materialize(
-        [jimi_polling_assets, jimi_dbt_assets, published_marts],
+        [jimi_snapshot_assets, jimi_history_assets, jimi_dbt_assets, published_marts],
         resources={"dbt": dbt_resource()},
+        partition_key=datetime.now(UTC).strftime("%Y-%m-%d"),
+        tags={MODE_TAG: "incremental"},
         run_config=QUIET if quiet else None,
         raise_on_error=False,
     )

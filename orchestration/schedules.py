@@ -1,19 +1,106 @@
-"""Schedules: when the pipeline runs without anyone clicking."""
+"""Jobs and schedules: when each part of the pipeline runs without anyone clicking.
+
+Defaults follow how the earlier production system ran; every cron can be overridden with an environment
+variable `JIMI_SCHEDULE_<NAME>` (for example `JIMI_SCHEDULE_SWEEP="*/2 * * * *"`). A tick whose job still
+has a run queued or in progress is skipped, with the reason shown on the tick in the UI, so runs of one job
+never overlap.
+"""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
+import os
+from dataclasses import dataclass
 
-refresh_job = define_asset_job(
-    "refresh_all",
-    selection=AssetSelection.all(),
-    description="Poll every Jimi resource from its cursor, rebuild the marts and publish them.",
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DagsterRunStatus,
+    DefaultScheduleStatus,
+    RunRequest,
+    RunsFilter,
+    ScheduleEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    schedule,
 )
 
-refresh_schedule = ScheduleDefinition(
-    name="refresh_every_30_minutes",
-    job=refresh_job,
-    cron_schedule="*/30 * * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
+from .assets import MODE_TAG, jimi_dbt_assets
+
+IN_PROGRESS = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+
+
+@dataclass(frozen=True)
+class Cadence:
+    name: str
+    resources: tuple[str, ...]
+    cron: str
+    description: str
+    mode: str | None = None  # set for history resources: how the run reads (see assets.py)
+
+
+CADENCES = (
+    Cadence("sweep", ("live_locations",), "* * * * *", "The fleet sweep, every minute."),
+    Cadence("track_points", ("track_points",), "*/30 * * * *", "GPS trails, every 30 minutes (35-minute lookback).", "incremental"),
+    Cadence("trips_and_parking", ("trips", "parking"), "*/15 * * * *", "Mileage and parking reports, every 15 minutes.", "incremental"),
+    Cadence("alarms", ("alarms",), "*/5 * * * *", "Alarms, every 5 minutes.", "incremental"),
+    Cadence("obd", ("obd_readings", "obd_faults"), "0 * * * *", "OBD readings and fault codes, hourly.", "incremental"),
+    Cadence("devices", ("devices", "device_groups"), "0 3 * * *", "The device list and groups, daily."),
+    Cadence(
+        "catch_up",
+        ("track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults"),
+        "30 2 * * *",
+        "Nightly catch-up: the trailing 7 days again, for data that reaches the API late.",
+        "catch_up",
+    ),
 )
+
+
+def cron_for(name: str, default: str) -> str:
+    return os.environ.get(f"JIMI_SCHEDULE_{name.upper()}", default)
+
+
+def _job(cadence: Cadence):
+    return define_asset_job(
+        f"poll_{cadence.name}",
+        selection=AssetSelection.assets(*[AssetKey(["jimi", resource]) for resource in cadence.resources]),
+        description=cadence.description,
+    )
+
+
+transform_job = define_asset_job(
+    "transform",
+    selection=AssetSelection.assets(jimi_dbt_assets) | AssetSelection.assets("published_marts"),
+    description="dbt build (models and tests) and the published copy of the marts.",
+)
+
+
+def job_is_busy(context: ScheduleEvaluationContext, job_name: str) -> bool:
+    records = context.instance.get_run_records(RunsFilter(job_name=job_name, statuses=IN_PROGRESS), limit=1)
+    return bool(records)
+
+
+def _schedule(job, cron: str, name: str, mode: str | None):
+    @schedule(
+        name=f"{name}_schedule",
+        job=job,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
+    def tick(context: ScheduleEvaluationContext):
+        if job_is_busy(context, job.name):
+            return SkipReason(f"{job.name} still has a run queued or in progress; skipping this tick")
+        if mode is None:
+            return RunRequest()
+        today = context.scheduled_execution_time.strftime("%Y-%m-%d")
+        return RunRequest(partition_key=today, tags={MODE_TAG: mode})
+
+    return tick
+
+
+polling_jobs = [_job(cadence) for cadence in CADENCES]
+schedules = [
+    _schedule(job, cron_for(cadence.name, cadence.cron), cadence.name, cadence.mode)
+    for job, cadence in zip(polling_jobs, CADENCES, strict=True)
+] + [_schedule(transform_job, cron_for("transform", "*/15 * * * *"), "transform", None)]
+jobs = [*polling_jobs, transform_job]

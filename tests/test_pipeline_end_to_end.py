@@ -1,42 +1,8 @@
-"""Every asset materialised against the simulator: raw tables, marts, the published copy, the schedule."""
+"""Every asset materialised against the simulator: raw tables, marts and the published copy."""
 
 from __future__ import annotations
 
 import duckdb
-from dagster import AssetKey, DefaultScheduleStatus
-
-from orchestration.definitions import defs
-
-
-def test_definitions_have_exact_asset_keys_when_loaded():
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {
-        "jimi/devices",
-        "jimi/track_points",
-        "staging/stg_jimi__devices",
-        "staging/stg_jimi__track_points",
-        "marts/dim_devices",
-        "marts/fct_device_days",
-        "published_marts",
-    }
-
-
-def test_definitions_join_lineage_when_dbt_sources_resolve_to_dlt_assets():
-    graph = defs.resolve_asset_graph()
-    assert graph.get(AssetKey(["staging", "stg_jimi__track_points"])).parent_keys == {AssetKey(["jimi", "track_points"])}
-    assert graph.get(AssetKey(["staging", "stg_jimi__devices"])).parent_keys == {AssetKey(["jimi", "devices"])}
-    assert graph.get(AssetKey("published_marts")).parent_keys == {
-        AssetKey(["marts", "dim_devices"]),
-        AssetKey(["marts", "fct_device_days"]),
-    }
-
-
-def test_schedule_runs_every_asset_when_started():
-    schedule = defs.get_schedule_def("refresh_every_30_minutes")
-    assert schedule.cron_schedule == "*/30 * * * *"
-    assert schedule.default_status == DefaultScheduleStatus.RUNNING
-    job = defs.resolve_job_def("refresh_all")
-    assert len(job.asset_layer.selected_asset_keys) == 7
 
 
 def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_data):

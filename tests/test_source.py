@@ -12,10 +12,11 @@ from orchestration.loading import run_source
 from sources.jimi import jimi_source
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.server import running_simulator
-from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.settings import EXACT, SimSettings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-SETTINGS = SimSettings(devices=4, now=NOW)
+# No late, duplicate or reordered fixes: every fix is served as soon as it exists.
+SETTINGS = SimSettings(devices=4, now=NOW, **EXACT)
 
 
 @pytest.fixture
@@ -131,3 +132,21 @@ def test_source_types_columns_when_loaded(sim, pipeline):
         "ignition_on": "BOOLEAN",
         "altitude_m": "DOUBLE",
     }
+
+
+def test_load_jimi_loads_exact_window_in_chunks_when_backfilling(sim, data_dir):
+    from orchestration.loading import load_jimi
+
+    url, state = sim
+    start, end = NOW - timedelta(days=20), NOW - timedelta(days=2)
+    summary = load_jimi(["track_points"], start=start, end=end, base_url=url, now=NOW)
+    expected = truth(state.fleet, start, end)
+    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points order by 1, 2").fetchall()
+    finally:
+        warehouse.close()
+    assert [(imei, moment.astimezone(UTC)) for imei, moment in rows] == expected
+    # 18 days in 7-day chunks: 3 chunks x (4 track.list calls + a device list), and one login in all.
+    assert summary.api_calls == 3 * (4 + 1) + 1
+    assert sorted(path.name for path in (data_dir / "dlt").iterdir()) == []

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -44,8 +45,21 @@ from .windows import RunWindow, batches, split
 
 log = logging.getLogger(__name__)
 
-# Fixes, sweeps and reports never change once recorded: insert what is new, skip what is known.
-INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
+# Merge on the natural key. delete-insert (not insert-only, which is faster) because it also collapses
+# duplicates inside one load: the API repeats fixes within an answer and at window boundaries.
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+# The natural key every table merges on.
+KEYS: dict[str, tuple[str, ...]] = {
+    "devices": ("imei",),
+    "device_groups": ("group_id",),
+    "live_locations": ("imei", "gps_time"),
+    "track_points": ("imei", "gps_time"),
+    "trips": ("imei", "start_time"),
+    "parking": ("imei", "start_time"),
+    "alarms": ("imei", "alarm_time", "alarm_type_id"),
+    "obd_readings": ("imei", "report_time"),
+    "obd_faults": ("imei", "event_time", "fault_code"),
+}
 
 
 def default_token_dir() -> Path:
@@ -82,9 +96,11 @@ def jimi_source(
     calls_per_second: float = 10.0,
     token_dir: str | None = None,
     now: datetime | None = None,
+    stats: Any = None,
 ) -> Sequence[dlt.sources.DltResource]:
     """The Jimi resources. `start`/`end` bound a backfill window, `catch_up_days` re-reads the trailing
-    days, `now` fixes the clock (tests); everything else has a default from configuration."""
+    days, `now` fixes the clock (tests), `stats` (a `CallStats`) collects calls and retries; everything
+    else has a default from configuration."""
     credentials = resolve_credentials(
         region=region, base_url=base_url, app_key=app_key, app_secret=app_secret,
         user_id=user_id, password=password, password_md5=password_md5, target=target,
@@ -98,7 +114,7 @@ def jimi_source(
         f"{credentials.base_url}|{credentials.app_key}|{credentials.user_id}",
         clock=clock,
     )
-    client = JimiClient(credentials, tokens, calls_per_second=calls_per_second, clock=clock)
+    client = JimiClient(credentials, tokens, calls_per_second=calls_per_second, clock=clock, stats=stats)
     account = credentials.account
     parking_dialect: dict = {}
 
@@ -124,7 +140,7 @@ def jimi_source(
         ]
         return [imei for imei in chosen if imei in set(imeis)] if imeis is not None else chosen
 
-    @dlt.resource(name="devices", primary_key="imei", write_disposition="merge", columns=DEVICE_COLUMNS)
+    @dlt.resource(name="devices", primary_key=KEYS["devices"], write_disposition="merge", columns=DEVICE_COLUMNS)
     def devices() -> Iterator[dict]:
         def detailed(row: dict) -> dict:
             body = client.call(settings.DEVICE_DETAIL, {"imei": row["imei"]}, f"imei {row['imei']}")
@@ -133,18 +149,18 @@ def jimi_source(
         for _, row in run_concurrently([(row,) for row in device_list()], detailed, max_workers):
             yield row
 
-    @dlt.resource(name="device_groups", primary_key="group_id", write_disposition="merge", columns=GROUP_COLUMNS)
+    @dlt.resource(name="device_groups", primary_key=KEYS["device_groups"], write_disposition="merge", columns=GROUP_COLUMNS)
     def device_groups() -> Iterator[dict]:
         body = client.call(settings.GROUP_LIST, {"account": account}, f"account {account}")
         yield from group_rows(body)
 
-    @dlt.resource(name="live_locations", primary_key=("imei", "gps_time"), write_disposition=INSERT_ONLY)
+    @dlt.resource(name="live_locations", primary_key=KEYS["live_locations"], write_disposition=MERGE)
     def live_locations() -> Iterator[pa.Table]:
         yield client.call(
             settings.LOCATION_LIST, {"target": account}, f"account {account}", decode=partial(decode, LIVE_LOCATIONS)
         )
 
-    @dlt.resource(name="track_points", primary_key=("imei", "gps_time"), write_disposition=INSERT_ONLY)
+    @dlt.resource(name="track_points", primary_key=KEYS["track_points"], write_disposition=MERGE)
     def track_points() -> Iterator[pa.Table]:
         window = run_window()
         cursors = {} if window.bounded else dlt.current.resource_state().setdefault("polled_until", {})
@@ -191,23 +207,23 @@ def jimi_source(
 
     trips = dlt.resource(
         windowed("trips", settings.MILEAGE_SPAN, partial(_trips, client, mileage_distance_unit)),
-        name="trips", primary_key=("imei", "start_time"), write_disposition=INSERT_ONLY,
+        name="trips", primary_key=KEYS["trips"], write_disposition=MERGE,
     )  # fmt: skip
     parking = dlt.resource(
         windowed("parking", settings.PARKING_SPAN, partial(fetchers.parking, client, account, dialect=parking_dialect)),
-        name="parking", primary_key=("imei", "start_time"), write_disposition=INSERT_ONLY,
+        name="parking", primary_key=KEYS["parking"], write_disposition=MERGE,
     )  # fmt: skip
     alarms = dlt.resource(
         windowed("alarms", settings.ALARM_SPAN, partial(fetchers.alarms, client)),
-        name="alarms", primary_key=("imei", "alarm_time", "alarm_type_id"), write_disposition=INSERT_ONLY,
+        name="alarms", primary_key=KEYS["alarms"], write_disposition=MERGE,
     )  # fmt: skip
     obd_readings = dlt.resource(
         windowed("obd_readings", settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_LIST, account)),
-        name="obd_readings", primary_key=("imei", "report_time"), write_disposition=INSERT_ONLY,
+        name="obd_readings", primary_key=KEYS["obd_readings"], write_disposition=MERGE,
     )  # fmt: skip
     obd_faults = dlt.resource(
         windowed("obd_faults", settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_FAULT, account)),
-        name="obd_faults", primary_key=("imei", "event_time", "fault_code"), write_disposition=INSERT_ONLY,
+        name="obd_faults", primary_key=KEYS["obd_faults"], write_disposition=MERGE,
     )  # fmt: skip
 
     return (

@@ -62,13 +62,19 @@ class JimiCredentials:
 
 @dataclass
 class CallStats:
-    """Counters a run reports: calls made and retries by cause."""
+    """Counters a run reports: calls made and retries by cause (shared by the client's threads)."""
 
     calls: int = 0
     retries: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_call(self) -> None:
+        with self._lock:
+            self.calls += 1
 
     def count_retry(self, cause: str) -> None:
-        self.retries[cause] = self.retries.get(cause, 0) + 1
+        with self._lock:
+            self.retries[cause] = self.retries.get(cause, 0) + 1
 
 
 class JimiClient:
@@ -86,6 +92,7 @@ class JimiClient:
         timeouts_s: Mapping[str, float] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.BaseTransport | None = None,
+        stats: CallStats | None = None,
     ) -> None:
         self.credentials = credentials
         self.tokens = token_cache
@@ -95,7 +102,7 @@ class JimiClient:
         self.min_interval_s = 1.0 / calls_per_second if calls_per_second > 0 else 0.0
         self.timeouts_s = {**settings.METHOD_TIMEOUT_S, **(timeouts_s or {})}
         self.clock = clock
-        self.stats = CallStats()
+        self.stats = stats if stats is not None else CallStats()
         self._http = httpx.Client(transport=transport, timeout=settings.DEFAULT_TIMEOUT_S)
         self._pace_lock = threading.Lock()
         self._next_call_at = 0.0
@@ -217,7 +224,7 @@ class JimiClient:
         wired = wire_params(form)
         wired["sign"] = sign(wired, creds.app_secret)
         self._pace()
-        self.stats.calls += 1
+        self.stats.count_call()
         timeout = self.timeouts_s.get(method, settings.DEFAULT_TIMEOUT_S)
         try:
             response = self._http.post(creds.base_url, data=wired, timeout=timeout)

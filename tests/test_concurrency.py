@@ -1,0 +1,104 @@
+"""The warehouse under concurrency: several writers in separate processes and a reader, all at once.
+
+A slow track poll (every track.list answer takes seconds), repeated fleet sweeps and a dbt build with a
+publish run as separate processes, as Dagster runs them, while this process keeps querying the published
+marts. Nothing may fail on a DuckDB lock, the sweeps must land while the track poll is still extracting,
+and the reader must never see an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.settings import EXACT, SimSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+TRACK_LATENCY_S = 6.0
+
+WORKERS = {
+    "track": "from orchestration.loading import load_jimi; load_jimi(['track_points'], max_workers=1)",
+    "sweep": (
+        "import time, json; from orchestration.loading import load_jimi\n"
+        "done = []\n"
+        "for _ in range(3):\n"
+        "    load_jimi(['live_locations']); done.append(time.time()); time.sleep(0.5)\n"
+        "print(json.dumps(done))"
+    ),
+    "transform": (
+        "import subprocess, sys\n"
+        "from orchestration.dbt_project import TRANSFORM_DIR, DBT_EXECUTABLE, ensure_dbt_env\n"
+        "from orchestration.warehouse import publish_marts, writer_lock\n"
+        "ensure_dbt_env()\n"
+        "with writer_lock():\n"
+        "    subprocess.run([str(DBT_EXECUTABLE), 'build', '--quiet', '--profiles-dir', str(TRANSFORM_DIR)],"
+        " cwd=TRANSFORM_DIR, check=True)\n"
+        "    publish_marts()"
+    ),
+}
+
+
+def spawn(code: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+@pytest.fixture
+def slow_simulator():
+    settings = SimSettings(devices=4, latency_s={"jimi.device.track.list": TRACK_LATENCY_S}, **EXACT)
+    with running_simulator(settings) as url:
+        yield url
+
+
+def test_writers_and_reader_never_fail_when_running_at_once(slow_simulator, data_dir):
+    env = {**os.environ, "JIMI_DATA_DIR": str(data_dir), "JIMI_SIM_URL": slow_simulator, "SOURCES__JIMI__INITIAL_DAYS": "1"}
+    # A first history, so dbt has tables to build from and readers have a published copy.
+    first = spawn(
+        "from orchestration.loading import load_jimi\n"
+        "from orchestration.headless import materialize_all\n"
+        "assert materialize_all()",
+        env,
+    )
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+
+    started = time.time()
+    workers = {name: spawn(code, env) for name, code in WORKERS.items()}
+    reads, read_errors = 0, []
+    while any(worker.poll() is None for worker in workers.values()):
+        try:
+            connection = duckdb.connect()
+            connection.execute(f"attach '{data_dir / 'published' / 'marts.duckdb'}' as marts (read_only)")
+            connection.execute("select count(*) from marts.fct_device_days").fetchall()
+            connection.close()
+            reads += 1
+        except duckdb.Error as exc:
+            read_errors.append(str(exc))
+        time.sleep(0.2)
+    finished = time.time()
+    outputs = {name: worker.communicate() for name, worker in workers.items()}
+    for name, worker in workers.items():
+        assert worker.returncode == 0, f"{name} failed: {outputs[name][1][-2000:]}"
+    assert read_errors == []
+    assert reads >= 10
+    sweeps_done = json.loads(outputs["sweep"][0].strip().splitlines()[-1])
+    # Every sweep reached the warehouse while the track poll was still waiting on the API.
+    assert len(sweeps_done) == 3
+    assert max(sweeps_done) - started < TRACK_LATENCY_S * 4
+    assert finished - started >= TRACK_LATENCY_S * 4
+    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        duplicates = warehouse.execute(
+            "select count(*) from (select imei, gps_time from jimi_raw.track_points group by all having count(*) > 1)"
+        ).fetchall()[0][0]
+    finally:
+        warehouse.close()
+    assert duplicates == 0

@@ -1,0 +1,81 @@
+"""Dagster definitions: the asset graph, every schedule's tick, and the skip when a job is still running."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from dagster import AssetKey, DagsterRun, DagsterRunStatus, RunRequest, build_schedule_context, instance_for_test
+
+from orchestration.assets import MODE_TAG
+from orchestration.definitions import defs
+
+TICK = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+POLLING_KEYS = {
+    f"jimi/{name}"
+    for name in (
+        "devices device_groups live_locations track_points trips parking alarms obd_readings obd_faults".split()
+    )
+}
+DBT_KEYS = {
+    "staging/stg_jimi__devices",
+    "staging/stg_jimi__track_points",
+    "marts/dim_devices",
+    "marts/fct_device_days",
+}
+
+
+def test_definitions_have_exact_polling_and_transform_asset_keys_when_loaded():
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert POLLING_KEYS | DBT_KEYS | {"published_marts"} <= keys
+    assert {key for key in keys if key.startswith(("jimi/", "staging/stg_jimi", "marts/"))} == POLLING_KEYS | DBT_KEYS
+
+
+def test_definitions_join_lineage_when_dbt_sources_resolve_to_dlt_assets():
+    graph = defs.resolve_asset_graph()
+    assert graph.get(AssetKey(["staging", "stg_jimi__track_points"])).parent_keys == {AssetKey(["jimi", "track_points"])}
+    assert graph.get(AssetKey(["staging", "stg_jimi__devices"])).parent_keys == {AssetKey(["jimi", "devices"])}
+    assert graph.get(AssetKey(["jimi", "track_points"])).partitions_def is not None
+    assert graph.get(AssetKey(["jimi", "live_locations"])).partitions_def is None
+
+
+EXPECTED_TICKS = {
+    "sweep_schedule": ("* * * * *", None, None),
+    "track_points_schedule": ("*/30 * * * *", "2026-11-20", "incremental"),
+    "trips_and_parking_schedule": ("*/15 * * * *", "2026-11-20", "incremental"),
+    "alarms_schedule": ("*/5 * * * *", "2026-11-20", "incremental"),
+    "obd_schedule": ("0 * * * *", "2026-11-20", "incremental"),
+    "devices_schedule": ("0 3 * * *", None, None),
+    "catch_up_schedule": ("30 2 * * *", "2026-11-20", "catch_up"),
+    "transform_schedule": ("*/15 * * * *", None, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_TICKS))
+def test_schedule_requests_expected_run_when_ticking(name):
+    cron, partition, mode = EXPECTED_TICKS[name]
+    schedule = defs.get_schedule_def(name)
+    assert schedule.cron_schedule == cron
+    with instance_for_test() as instance:
+        context = build_schedule_context(instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def())
+        result = schedule.evaluate_tick(context)
+    assert len(result.run_requests) == 1
+    request: RunRequest = result.run_requests[0]
+    assert request.partition_key == partition
+    assert request.tags.get(MODE_TAG) == mode
+
+
+def test_schedule_skips_visibly_when_its_job_is_still_running():
+    schedule = defs.get_schedule_def("track_points_schedule")
+    with instance_for_test() as instance:
+        instance.add_run(DagsterRun(job_name="poll_track_points", run_id="run-1", status=DagsterRunStatus.STARTED))
+        result = schedule.evaluate_tick(build_schedule_context(instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def()))
+    assert result.run_requests == [] or result.run_requests is None
+    assert result.skip_message == "poll_track_points still has a run queued or in progress; skipping this tick"
+
+
+def test_schedules_cover_every_polled_resource_when_listed():
+    polled = set()
+    for job_name in [job.name for job in defs.jobs if job.name.startswith("poll_")]:
+        polled |= {key.to_user_string() for key in defs.resolve_job_def(job_name).asset_layer.selected_asset_keys}
+    assert polled == POLLING_KEYS
