@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.processes import free_port, start_simulator, stop  # noqa: E402
+from orchestration.processes import free_port, start_simulator, stop
 
 
 def backfill(days: int, workers: int) -> dict:

@@ -134,7 +134,7 @@ def load_window(resource: str, start: datetime, end: datetime, stats: CallStats,
     API-bound ideal, and holding at most two chunks keeps memory flat however many days are asked for. A
     bounded window stores no cursor, so each chunk's pipeline (named after its range) is removed once loaded.
     """
-    from sources.jimi import MERGE, KEYS, jimi_source
+    from sources.jimi import KEYS, MERGE, jimi_source
 
     chunks = split(start, end, CHUNK.get(resource, timedelta(days=7)))
     fetched: queue.Queue = queue.Queue(maxsize=1)
