@@ -66,10 +66,12 @@ def trips(client: JimiClient, imeis: list[str], begin: datetime, end: datetime, 
 def parking(
     client: JimiClient, account: str, imeis: list[str], begin: datetime, end: datetime, dialect: dict
 ) -> list[pa.Table]:
-    """The parking/idling report, every stop kind. `dialect` remembers which `acc_type` values and which
-    paging the server accepted (discrepancies 6 and 7), so only the first window pays for the probing."""
+    """The parking/idling report, every stop kind. The API has been seen wanting `acc_type` as on/off and as
+    0/1, answering the wrong one with 1001 or with no rows at all (discrepancy 6), and being picky about
+    `start_row`/`page_size` (7). `dialect` remembers what the server accepted, so only the first window that
+    has stops pays for the probing."""
     acc_choices = [dialect["acc_types"]] if "acc_types" in dialect else list(settings.PARKING_ACC_TYPES)
-    last_error: JimiParameterError | None = None
+    refusals: list[JimiParameterError] = []
     for acc_types in acc_choices:
         try:
             tables = [
@@ -78,12 +80,14 @@ def parking(
                 for table in _parking_pages(client, account, imeis, begin, end, acc_type, dialect)
             ]
         except JimiParameterError as exc:
-            last_error = exc
+            refusals.append(exc)
             continue
-        dialect["acc_types"] = acc_types
-        return tables
-    assert last_error is not None
-    raise last_error
+        if any(table.num_rows for table in tables):
+            dialect["acc_types"] = acc_types
+            return tables
+    if len(refusals) == len(acc_choices):
+        raise refusals[-1]  # every variant refused: a real parameter problem, not an empty window
+    return []  # accepted, and no stops in this window
 
 
 def _parking_pages(client, account, imeis, begin, end, acc_type, dialect) -> list[pa.Table]:
