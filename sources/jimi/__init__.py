@@ -94,13 +94,16 @@ def jimi_source(
     mileage_distance_unit: str = "auto",
     max_workers: int = 4,
     calls_per_second: float = 10.0,
+    max_attempts: int = 6,
+    backoff_s: float = 1.0,
+    timeout_s: float | None = None,
     token_dir: str | None = None,
     now: datetime | None = None,
     stats: Any = None,
 ) -> Sequence[dlt.sources.DltResource]:
     """The Jimi resources. `start`/`end` bound a backfill window, `catch_up_days` re-reads the trailing
-    days, `now` fixes the clock (tests), `stats` (a `CallStats`) collects calls and retries; everything
-    else has a default from configuration."""
+    days, `now` fixes the clock (tests), `stats` (a `CallStats`) collects calls and retries, `timeout_s`
+    replaces every method's own timeout; everything else has a default from configuration."""
     credentials = resolve_credentials(
         region=region, base_url=base_url, app_key=app_key, app_secret=app_secret,
         user_id=user_id, password=password, password_md5=password_md5, target=target,
@@ -114,7 +117,16 @@ def jimi_source(
         f"{credentials.base_url}|{credentials.app_key}|{credentials.user_id}",
         clock=clock,
     )
-    client = JimiClient(credentials, tokens, calls_per_second=calls_per_second, clock=clock, stats=stats)
+    client = JimiClient(
+        credentials,
+        tokens,
+        max_attempts=max_attempts,
+        backoff_s=backoff_s,
+        calls_per_second=calls_per_second,
+        timeouts_s={method: timeout_s for method in settings.ALL_METHODS} if timeout_s else None,
+        clock=clock,
+        stats=stats,
+    )
     account = credentials.account
     parking_dialect: dict = {}
 

@@ -49,6 +49,10 @@ TRACK_RETENTION = timedelta(days=89)
 TRACK_LOOKBACK = timedelta(minutes=35)
 # How far back a device with no cursor yet starts.
 TRACK_INITIAL_DAYS = 2
+ALL_METHODS = (
+    TOKEN_GET, TOKEN_REFRESH, DEVICE_LIST, DEVICE_DETAIL, GROUP_LIST, LOCATION_LIST, TRACK_LIST, TRACK_MILEAGE,
+    PARKING, ALARM_LIST, OBD_LIST, OBD_FAULT,
+)  # fmt: skip
 
 # Batch endpoints: the spec allows 100 IMEIs, production saw 50 (discrepancy 14): stay at 50.
 IMEI_BATCH = 50
