@@ -13,7 +13,7 @@ DEMO_DAYS ?= 2
 SIM_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test bench notebook lint clean
+.PHONY: install run demo test bench backfill notebook lint clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -34,6 +34,13 @@ test: install  ## the whole suite
 
 bench: install  ## every benchmark in bench/; each prints `<name>: <value> (target ...)` last
 	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+# Queue a backfill of a partitioned polling job for the running `make run` (its daemon executes it), e.g.
+# make backfill JOB=poll_track_points FROM=2026-08-27 TO=2026-11-24
+JOB ?= poll_history
+backfill: install
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster} $(VENV)/bin/dagster job backfill -m orchestration.definitions \
+		-j $(JOB) --from $(FROM) --to $(TO) --noprompt
 
 notebook: install  ## JupyterLab on 127.0.0.1 over the published marts
 	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks

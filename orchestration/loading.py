@@ -18,14 +18,12 @@ import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dlt
 from dlt.common.pipeline import LoadInfo
 
-from sources.jimi import settings as jimi_settings
 from sources.jimi.client import CallStats
-from sources.jimi.windows import split
 
 from . import config
 from .warehouse import writer_lock
@@ -62,15 +60,9 @@ def jimi_pipeline() -> dlt.Pipeline:
     return pipeline(config.PIPELINE_NAME)
 
 
-# A bounded window is loaded in chunks of what one call per device covers, one chunk fetched ahead.
-CHUNK = {
-    "track_points": jimi_settings.TRACK_MAX_SPAN,
-    "trips": jimi_settings.MILEAGE_SPAN,
-    "parking": jimi_settings.PARKING_SPAN,
-    "alarms": jimi_settings.ALARM_SPAN,
-    "obd_readings": jimi_settings.OBD_SPAN,
-    "obd_faults": jimi_settings.OBD_SPAN,
-}
+# Bounded windows (backfills) of these resources load in batches while the API is still being read.
+WINDOWED = {"track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults"}
+LOAD_BATCH_ROWS = 500_000
 
 
 def run_source(
@@ -115,7 +107,7 @@ def load_jimi(
     total = LoadSummary()
     stats = CallStats()
     for resource in resources:
-        if start is not None and end is not None and resource in CHUNK:
+        if start is not None and end is not None and resource in WINDOWED:
             total.window = f"{start.isoformat()} to {end.isoformat()}"
             total.add(load_window(resource, start, end, stats, **source_args))
             continue
@@ -128,50 +120,62 @@ def load_jimi(
 
 
 def load_window(resource: str, start: datetime, end: datetime, stats: CallStats, **source_args: object) -> LoadSummary:
-    """Load one resource over [start, end) in chunks, fetching the next chunk while the current one loads.
+    """Load one resource over [start, end), loading batches of answers while the API is still being read.
 
-    The API is the slow side of a backfill; overlapping it with the load keeps the wall time near the
-    API-bound ideal, and holding at most two chunks keeps memory flat however many days are asked for. A
-    bounded window stores no cursor, so each chunk's pipeline (named after its range) is removed once loaded.
+    The API is the slow side of a backfill: a producer thread walks the whole window with the source's
+    worker pool kept busy, and this thread loads every `LOAD_BATCH_ROWS` rows as they arrive, so the wall
+    time stays near the API-bound ideal. The queue between them is bounded, so memory stays flat however
+    many days are asked for. A bounded window stores no cursor, so each batch's pipeline (named after the
+    range and the batch) is removed once loaded.
     """
     from sources.jimi import KEYS, MERGE, jimi_source
 
-    chunks = split(start, end, CHUNK.get(resource, timedelta(days=7)))
-    fetched: queue.Queue = queue.Queue(maxsize=1)
+    arrived: queue.Queue = queue.Queue(maxsize=64)
     stop = threading.Event()
+    done = object()
 
-    def fetch_ahead() -> None:
+    def produce() -> None:
         try:
-            for lo, hi in chunks:
-                source = jimi_source(start=lo, end=hi, stats=stats, **source_args).with_resources(resource)
-                tables = list(source.resources[resource])
+            source = jimi_source(start=start, end=end, stats=stats, **source_args).with_resources(resource)
+            for table in source.resources[resource]:
                 while not stop.is_set():
                     try:
-                        fetched.put((lo, hi, tables), timeout=1)
+                        arrived.put(table, timeout=1)
                         break
                     except queue.Full:
                         continue
-            fetched.put(None)
+                if stop.is_set():
+                    return
+            arrived.put(done)
         except BaseException as exc:  # noqa: BLE001 — handed to the loading thread, which raises it
-            fetched.put(exc)
+            arrived.put(exc)
 
-    producer = threading.Thread(target=fetch_ahead, name=f"fetch-{resource}", daemon=True)
+    producer = threading.Thread(target=produce, name=f"fetch-{resource}", daemon=True)
     producer.start()
     total = LoadSummary()
+    batch: list = []
+    rows = 0
+    number = 0
+
+    def flush() -> None:
+        nonlocal batch, rows, number
+        if not batch:
+            return
+        chunk = dlt.resource(batch, name=resource, primary_key=KEYS[resource], write_disposition=MERGE)
+        run = pipeline(f"jimi_{resource}_{start:%Y%m%d%H%M}_{end:%Y%m%d%H%M}_{number}")
+        total.add(run_source(run, chunk))
+        shutil.rmtree(run.working_dir, ignore_errors=True)
+        batch, rows, number = [], 0, number + 1
+
     try:
-        while (item := fetched.get()) is not None:
+        while (item := arrived.get()) is not done:
             if isinstance(item, BaseException):
                 raise item
-            lo, hi, tables = item
-            chunk = dlt.resource(
-                tables,
-                name=resource,
-                primary_key=KEYS[resource],
-                write_disposition=MERGE,
-            )
-            run = pipeline(f"jimi_{resource}_{lo:%Y%m%d%H%M}_{hi:%Y%m%d%H%M}")
-            total.add(run_source(run, chunk))
-            shutil.rmtree(run.working_dir, ignore_errors=True)
+            batch.append(item)
+            rows += item.num_rows
+            if rows >= LOAD_BATCH_ROWS:
+                flush()
+        flush()
     finally:
         stop.set()
     return total

@@ -36,6 +36,11 @@ class Cadence:
     cron: str
     description: str
     mode: str | None = None  # set for history resources: how the run reads (see assets.py)
+    job_name: str | None = None
+
+    @property
+    def job(self) -> str:
+        return self.job_name or f"poll_{self.name}"
 
 
 CADENCES = (
@@ -49,8 +54,10 @@ CADENCES = (
         "catch_up",
         ("track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults"),
         "30 2 * * *",
-        "Nightly catch-up: the trailing 7 days again, for data that reaches the API late.",
+        "Every history resource: the nightly catch-up (the trailing 7 days again, for data that reaches the "
+        "API late), and the job to backfill by partition.",
         "catch_up",
+        "poll_history",
     ),
 )
 
@@ -61,7 +68,7 @@ def cron_for(name: str, default: str) -> str:
 
 def _job(cadence: Cadence):
     return define_asset_job(
-        f"poll_{cadence.name}",
+        cadence.job,
         selection=AssetSelection.assets(*[AssetKey(["jimi", resource]) for resource in cadence.resources]),
         description=cadence.description,
     )

@@ -23,9 +23,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +68,24 @@ def default_token_dir() -> Path:
 
 
 def run_concurrently(tasks: Iterable[tuple], work: Callable, max_workers: int) -> Iterator[tuple[tuple, object]]:
-    """Run `work(*task)` for every task on a bounded pool; yield (task, result) as each completes."""
-    tasks = list(tasks)
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        futures = {pool.submit(work, *task): task for task in tasks}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    """Run `work(*task)` for every task on a bounded pool; yield (task, result) as each completes.
+
+    At most twice `max_workers` tasks are in flight, so a consumer slower than the API holds the pool back
+    instead of piling up answers (a long backfill stays flat in memory).
+    """
+    pending = iter(list(tasks))
+    workers = max(1, max_workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {}
+        for task in islice(pending, 2 * workers):
+            futures[pool.submit(work, *task)] = task
+        while futures:
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = futures.pop(future)
+                yield task, future.result()
+                for more in islice(pending, 1):
+                    futures[pool.submit(work, *more)] = more
 
 
 @dlt.source(name="jimi", max_table_nesting=0)
