@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from dagster import AssetKey, DagsterRun, DagsterRunStatus, RunRequest, build_schedule_context, instance_for_test
+from dagster import (
+    AssetKey,
+    DagsterRun,
+    DagsterRunStatus,
+    RunRequest,
+    build_schedule_context,
+    instance_for_test,
+)
 
 from orchestration.assets import MODE_TAG
 from orchestration.definitions import defs
@@ -14,7 +21,7 @@ TICK = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 POLLING_KEYS = {
     f"jimi/{name}"
     for name in (
-        "devices device_groups live_locations track_points trips parking alarms obd_readings obd_faults".split()
+        ["devices", "device_groups", "live_locations", "track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults"]
     )
 }
 DBT_KEYS = {
@@ -79,3 +86,44 @@ def test_schedules_cover_every_polled_resource_when_listed():
     for job_name in [job.name for job in defs.jobs if job.name.startswith("poll_")]:
         polled |= {key.to_user_string() for key in defs.resolve_job_def(job_name).asset_layer.selected_asset_keys}
     assert polled == POLLING_KEYS
+
+
+def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypatch):
+    from datetime import timedelta
+
+    import duckdb
+    from dagster import materialize
+
+    from orchestration.assets import jimi_history_assets
+    from sources.jimi_sim.api import create_app
+    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.settings import EXACT, SimSettings
+
+    settings = SimSettings(devices=3, **EXACT)
+    app = create_app(settings)
+    day = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    with running_simulator(settings, app=app) as url:
+        monkeypatch.setenv("JIMI_SIM_URL", url)
+        result = materialize(
+            [jimi_history_assets],
+            partition_key=day.strftime("%Y-%m-%d"),
+            selection=[AssetKey(["jimi", "track_points"])],
+            tags={"dagster/backfill": "test"},
+        )
+        assert result.success
+        fleet = app.state.sim.fleet
+        # track.list windows include their end, so the fix at the next midnight (if any) belongs to both days.
+        expected = {
+            (device.imei, point.gps_time)
+            for device in fleet.devices
+            for point in fleet.points(device.imei, day, day + timedelta(days=1, seconds=1))
+        }
+    materialization = result.asset_materializations_for_node("jimi_history")[0]
+    assert materialization.metadata["window"].value == f"{day.isoformat()} to {(day + timedelta(days=1)).isoformat()}"
+    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points").fetchall()
+    finally:
+        warehouse.close()
+    assert {(imei, moment.astimezone(UTC)) for imei, moment in rows} == expected
+    assert len(rows) == len(expected) > 100
