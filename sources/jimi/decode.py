@@ -55,6 +55,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
     if connection is None:
         connection = duckdb.connect()
         connection.execute("set timezone = 'UTC'")
+        # The callers are already one thread per API answer; a pool per connection would oversubscribe.
+        connection.execute("set threads = 1")
         _local.connection = connection
     return connection
 
@@ -97,20 +99,19 @@ def decode(shape: Shape, body: bytes, key: str | None = None) -> pa.Table:
     """The rows of one answer as a typed table; `key` is exposed to the SQL as `k` (e.g. the IMEI asked)."""
     if not _list_opens_early(shape, body):
         body = _list_at(shape, body)
-    connection = _connection().cursor()
+    connection = _connection()
+    sql = (
+        f"with answer as (select ?::varchar as k, ?::varchar as body), "
+        f"parsed as (select k, unnest(from_json(body, '{shape.structure()}'){shape.accessor()}) as r from answer) "
+        f"select {shape.select} from parsed where {shape.where}"
+    )
     try:
-        connection.register("answer", pa.table({"k": [key], "body": [body.decode("utf-8", "replace")]}))
-        sql = (
-            f"with parsed as (select k, unnest(from_json(body, '{shape.structure()}'){shape.accessor()}) as r "
-            f"from answer) select {shape.select} from parsed where {shape.where}"
-        )
-        try:
-            table = connection.sql(sql).to_arrow_table()
-        except duckdb.InvalidInputException:
-            # Malformed JSON (a body truncated in transit): never loaded, the caller fetches it again.
-            raise MalformedBody(f"{shape.method}: body is not JSON ({len(body)} bytes)") from None
-    finally:
-        connection.close()
+        # Bound as a parameter (not a registered Arrow table, whose scan would hold the GIL), so answers
+        # decode in parallel on the workers' threads.
+        table = connection.sql(sql, params=[key, body.decode("utf-8", "replace")]).to_arrow_table()
+    except duckdb.InvalidInputException:
+        # Malformed JSON (a body truncated in transit): never loaded, the caller fetches it again.
+        raise MalformedBody(f"{shape.method}: body is not JSON ({len(body)} bytes)") from None
     schema = pa.schema(
         [
             field.with_type(pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(field.type) else field
