@@ -1,4 +1,5 @@
-"""`make run`: the live system on the simulator — simulator, a first history, then the Dagster UI.
+"""`make run`: the live system on the simulator — simulator, push receiver and the simulator's live push
+sender, a first history, then the Dagster UI (whose sensor loads the landed pushes).
 
 Dagster's home is `$JIMI_DATA_DIR/dagster` (persistent, so schedule and sensor cursors survive restarts),
 with a `dagster.yaml` that queues runs. Ctrl-C (or SIGTERM) stops every process this started.
@@ -40,6 +41,36 @@ def dagster_home() -> Path:
     return home
 
 
+def fleet_args(sim_args: list[str]) -> list[str]:
+    """The `serve` options that define the fleet, so the push sender sends for the fleet the API serves."""
+    parser = argparse.ArgumentParser(add_help=False)
+    for option in ("--seed", "--devices", "--now"):
+        parser.add_argument(option)
+    parser.add_argument("--trace", action="append", default=[])
+    known, _ = parser.parse_known_args(sim_args)
+    out = [item for option in ("seed", "devices", "now") if getattr(known, option) for item in (f"--{option}", getattr(known, option))]
+    return out + [item for trace in known.trace for item in ("--trace", trace)]
+
+
+def start_push(port: int, sim_args: list[str]) -> list:
+    """The push receiver landing into the data folder, and the simulator sending it live pushes."""
+    from sources.jimi_sim.settings import SimSettings
+
+    token = SimSettings.from_env().push_token
+    env = {"JIMI_PUSH_TOKEN": token}
+    receiver = spawn(
+        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(config.landing_dir())],
+        env=env,
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/health", receiver)
+    sender = spawn(
+        [str(BIN / "jimi-sim"), "push", "--to", f"http://127.0.0.1:{port}", "--live", *fleet_args(sim_args)],
+        env={"JIMI_SIM_PUSH_TOKEN": token},
+    )
+    print(f"push receiver: http://127.0.0.1:{port} (landing in {config.landing_dir()}), live sender started", flush=True)
+    return [receiver, sender]
+
+
 def initial_load(days: int) -> None:
     """Load a first history so the marts have rows before anyone opens the UI."""
     from .headless import materialize_all
@@ -53,6 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--sim-port", type=int, default=8765)
+    parser.add_argument("--push-port", type=int, default=8766)
     parser.add_argument("--history-days", type=int, default=2)
     parser.add_argument("--sim-args", default="")
     args = parser.parse_args()
@@ -71,6 +103,7 @@ def main() -> None:
         children.append(simulator)
         os.environ["JIMI_SIM_URL"] = url
         print(f"simulator: {url}", flush=True)
+        children += start_push(args.push_port, shlex.split(args.sim_args))
         initial_load(args.history_days)
         print_summary()
         home = dagster_home()
