@@ -102,13 +102,14 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
     settings = SimSettings(devices=3, **EXACT)
     app = create_app(settings)
     day = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
-    with running_simulator(settings, app=app) as url:
+    with running_simulator(settings, app=app) as url, instance_for_test() as instance:
         monkeypatch.setenv("JIMI_SIM_URL", url)
         result = materialize(
             [jimi_history_assets],
             partition_key=day.strftime("%Y-%m-%d"),
             selection=[AssetKey(["jimi", "track_points"])],
             tags={"dagster/backfill": "test"},
+            instance=instance,
         )
         assert result.success
         fleet = app.state.sim.fleet
