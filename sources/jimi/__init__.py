@@ -217,7 +217,7 @@ def jimi_source(
             window = run_window()
             state = None if window.bounded else dlt.current.resource_state()
             cursor = state.get("polled_until") if state is not None else None
-            begin, stop = window.range_for(cursor, lookback(name))
+            begin, stop = window.range_for(cursor, lookback(name), settings.REPORT_RETENTION)
             tasks = [
                 (batch, lo, hi)
                 for lo, hi in split(begin, stop, span)

@@ -45,6 +45,8 @@ TOKEN_GET_MIN_INTERVAL_S = 61
 # track.list: one IMEI, at most 7 days per call, only the last 3 months (clients floor at 89 days).
 TRACK_MAX_SPAN = timedelta(days=7)
 TRACK_RETENTION = timedelta(days=89)
+# The reports (mileage, parking, alarms, OBD) are refused further back than that too.
+REPORT_RETENTION = TRACK_RETENTION
 # Overlap re-read by every incremental track poll, so fixes that reach the API a little late are kept.
 TRACK_LOOKBACK = timedelta(minutes=35)
 # How far back a device with no cursor yet starts.
