@@ -89,4 +89,6 @@ CATCH_UP_DAYS = 7
 
 # Seconds per call before the HTTP read gives up; track.list was seen taking ~137 s in production.
 DEFAULT_TIMEOUT_S = 30.0
-METHOD_TIMEOUT_S = {TRACK_LIST: 300.0}
+# The reports cover many devices and up to a month per call: give them time before calling it a hang.
+METHOD_TIMEOUT_S = {TRACK_LIST: 300.0, TRACK_MILEAGE: 120.0, PARKING: 120.0, ALARM_LIST: 120.0, OBD_LIST: 120.0,
+                    OBD_FAULT: 120.0}  # fmt: skip
