@@ -45,6 +45,11 @@ def lock_path() -> Path:
     return data_dir() / "warehouse.lock"
 
 
+def landing_dir() -> Path:
+    """Where `jimi-push serve` lands accepted pushes and the push sensor picks them up."""
+    return data_dir() / "landing"
+
+
 def dbt_env() -> dict[str, str]:
     """Environment for dbt so its profile points at the warehouse dlt writes."""
     return {"JIMI_WAREHOUSE_PATH": str(warehouse_path()), "JIMI_RAW_SCHEMA": RAW_DATASET}
