@@ -13,7 +13,7 @@ import pytest
 from sources.jimi.signing import format_time, password_md5, sign
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.model import day_start
-from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.settings import EXACT, SimSettings
 
 with warnings.catch_warnings():
     # Starlette nudges towards httpx2; the httpx-backed TestClient is what this project ships with.
@@ -61,7 +61,13 @@ class Sim:
     """A simulator app on a fixed, movable clock, with a signing client."""
 
     def __init__(self, **overrides: object) -> None:
-        values: dict[str, object] = {"now": NOW, "token_get_min_interval_s": 0.0, **overrides}
+        values: dict[str, object] = {
+            "now": NOW,
+            "token_get_min_interval_s": 0.0,
+            "max_calls_per_s": 0.0,
+            **EXACT,
+            **overrides,
+        }
         self.settings = SimSettings(**values)  # type: ignore[arg-type]
         self.app = create_app(self.settings)
         self.client = TestClient(self.app)
@@ -339,7 +345,7 @@ def test_device_list_returns_reference_fields_and_types_when_target_is_account(s
     assert (body["code"], body["message"], len(body["result"])) == (0, "success", 25)
     for item in body["result"]:
         assert set(item) == DEVICE_KEYS
-        assert type(item["enabledFlag"]) is int and item["enabledFlag"] == 1
+        assert type(item["enabledFlag"]) is int
         assert (
             item["vehicleModels"] is None and item["reMark"] == "" and item["mcTypeUseScope"] == "automobile"
         )
@@ -347,6 +353,7 @@ def test_device_list_returns_reference_fields_and_types_when_target_is_account(s
         strings = DEVICE_KEYS - {"enabledFlag", "vehicleModels"}
         assert all(type(item[key]) is str for key in strings)
     assert [item["imei"] for item in body["result"]] == [device.imei for device in sim.fleet.devices]
+    assert [item["enabledFlag"] for item in body["result"]] == [0 if k == 17 else 1 for k in range(25)]
 
 
 def test_device_list_refuses_1001_when_target_unknown(sim: Sim) -> None:
@@ -371,7 +378,9 @@ def test_track_list_returns_points_with_reference_types_when_window_valid(sim: S
     for point in points:
         assert {key: type(value) for key, value in point.items()} == POINT_TYPES
         assert point["ignition"] in ("ON", "OFF") and point["accStatus"] == point["ignition"]
-        assert point["posType"] == 1 and 0 <= point["gpsSpeed"] <= 130 and 0 <= point["direction"] <= 359
+        gps = point["posType"] == 1
+        assert gps or (point["posType"], point["gpsSpeed"], point["satellite"]) == (2, -1, 0)
+        assert (not gps or 0 <= point["gpsSpeed"] <= 130) and 0 <= point["direction"] <= 359
         assert TIME_RE.match(point["gpsTime"])
     times = [point["gpsTime"] for point in points]
     assert times == sorted(set(times))
@@ -390,7 +399,8 @@ def test_track_list_matches_fleet_points_when_same_window(sim: Sim) -> None:
             point.lng,
             format_time(point.gps_time),
         )
-        assert item["gpsSpeed"] == int(point.speed_kmh + 0.5) and item["direction"] == point.direction
+        speed = int(point.speed_kmh + 0.5) if point.pos_type == 1 else -1
+        assert item["gpsSpeed"] == speed and item["direction"] == point.direction
         assert item["ignition"] == ("ON" if point.acc else "OFF") and item["satellite"] == point.satellites
 
 

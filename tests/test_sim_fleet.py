@@ -75,7 +75,7 @@ def test_fleet_plates_are_unique_kenyan_format_when_2000_devices() -> None:
 
 def test_fleet_has_exactly_one_silent_device_when_default_size(fleet: Fleet) -> None:
     silent = [device for device in fleet.devices if not device.habits.reporting]
-    assert [device.index for device in silent] == [13]
+    assert [device.index for device in silent] == [13, 21]  # 21 is the expired one
     assert fleet.points(silent[0].imei, *WINDOW) == []
     assert fleet.day_plan(silent[0].imei, DAYS[3]).trips == ()
 
@@ -169,7 +169,11 @@ def test_fleet_point_fields_are_plausible_when_two_weeks(two_weeks: dict[str, li
     points = [p for series in two_weeks.values() for p in series]
     assert len(points) > 100_000
     assert all(0.0 <= p.speed_kmh <= 130.0 and round(p.speed_kmh, 1) == p.speed_kmh for p in points)
-    assert all(0 <= p.direction <= 359 and 4 <= p.satellites <= 14 and p.pos_type == 1 for p in points)
+    gps = [p for p in points if p.pos_type == 1]
+    lbs = [p for p in points if p.pos_type == 2]
+    assert len(gps) + len(lbs) == len(points) and 0 < len(lbs) < len(points) // 100
+    assert all(0 <= p.direction <= 359 and 4 <= p.satellites <= 14 for p in gps)
+    assert all((p.speed_kmh, p.satellites, p.acc) == (0.0, 0, False) for p in lbs)
     assert all(abs(p.lat - NAIROBI[0]) < 0.5 and abs(p.lng - NAIROBI[1]) < 0.5 for p in points)
     assert max(p.speed_kmh for p in points) >= 60.0
 
@@ -218,7 +222,7 @@ def test_fleet_working_days_have_trips_and_plausible_distance_when_two_weeks(
             assert len(plan.trips) >= 2
             assert 20.0 <= plan.distance_km <= 400.0
             assert all(2.0 <= trip.distance_km <= 60.0 for trip in plan.trips)
-    assert working + off == 24 * 14
+    assert working + off == len(reporting) * 14 == 23 * 14
     assert 0.6 * (working + off) <= working < working + off
 
 
@@ -251,7 +255,12 @@ def test_fleet_trip_distance_equals_haversine_sum_when_recomputed_from_points(
                 trip.end_lng,
             )
             metres = sum(haversine_m(a.lat, a.lng, b.lat, b.lng) for a, b in itertools.pairwise(points))
-            assert trip.distance_km == pytest.approx(metres / 1000, rel=1e-9)
+            assert trip.distance_km == pytest.approx(sum(p.dist_m for p in points[1:]) / 1000, rel=1e-12)
+            gaps = {(b.gps_time - a.gps_time).total_seconds() for a, b in itertools.pairwise(points[:-1])}
+            if len(gaps) == 1:  # no tunnel: the points' chord lengths are the road distance
+                assert trip.distance_km == pytest.approx(metres / 1000, rel=1e-9)
+            else:  # across a tunnel the chord is shorter than the road driven
+                assert metres / 1000 < trip.distance_km
             assert points[0].acc and all(p.acc for p in points[1:-1])
 
 
@@ -300,7 +309,8 @@ def test_fleet_moving_fixes_follow_device_interval_when_driving(fleet: Fleet, re
     for trip in fleet.day_plan(device.imei, DAYS[5]).trips:
         points = fleet.points(device.imei, trip.start_time, trip.end_time + timedelta(seconds=1))
         gaps = [(b.gps_time - a.gps_time).total_seconds() for a, b in itertools.pairwise(points)]
-        assert set(gaps[:-1]) == {device.habits.moving_interval_s}
+        regular = [gap for gap in gaps[:-1] if gap == device.habits.moving_interval_s]
+        assert len(regular) >= len(gaps) - 2  # all but a tunnel's gap (a minute or more without fixes)
         assert 0 < gaps[-1] <= device.habits.moving_interval_s
 
 

@@ -16,7 +16,7 @@ from sources.jimi.signing import format_time, password_md5, sign
 from sources.jimi_sim import Fleet, SimSettings, create_app
 from sources.jimi_sim import cli as sim_cli
 from sources.jimi_sim.server import running_simulator
-from sources.jimi_sim.settings import LATENCY_PROFILES
+from sources.jimi_sim.settings import EXACT, LATENCY_PROFILES
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ENV = {
@@ -92,7 +92,7 @@ def test_cli_serve_builds_settings_from_env_when_no_options(
 
 
 def test_running_simulator_serves_real_http_when_started() -> None:
-    settings = SimSettings(now=NOW, devices=5)
+    settings = SimSettings(now=NOW, devices=5, **EXACT)
     fleet = Fleet(settings)
     imei = next(device.imei for device in fleet.devices if device.habits.reporting)
     with running_simulator(settings, app=create_app(settings, fleet)) as url:

@@ -1,8 +1,9 @@
 """The simulated Jimi open API over HTTP: POST /route/rest (form or JSON body) and GET /health.
 
 This layer owns everything common to all methods (jimi-api-facts.md §2): reading the parameters,
-app key, timestamp skew, MD5 signature, method lookup, access token, required private parameters and the
-configured latency. Refusals are HTTP 200 with `{"code", "message", "result": null, "data": null}`.
+app key, calls per second, timestamp skew, MD5 signature, method lookup, access token, required private
+parameters, the configured latency and the injected faults (faults.py). Refusals are HTTP 200 with
+`{"code", "message", "result": null, "data": null}`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from sources.jimi_sim.errors import (
     PARAMETER_ERROR,
     SUCCESS,
     SYSTEM_BUSY,
+    TOKEN_INVALID,
+    TOKEN_INVALID_MESSAGE,
+    TOO_FREQUENT,
     WRONG_HTTP_METHOD,
     ApiError,
     invalid,
     missing,
 )
+from sources.jimi_sim.faults import abort_connection, html_5xx
 from sources.jimi_sim.fleet import Fleet
 from sources.jimi_sim.methods import CLOCK_SKEW, METHODS, Method
 from sources.jimi_sim.settings import SimSettings
@@ -50,15 +55,34 @@ def create_app(settings: SimSettings, fleet: Fleet | None = None) -> Starlette:
             return _refusal(ApiError(WRONG_HTTP_METHOD, "Illegal access, request method must be POST"))
         try:
             params = await _read_params(request)
+        except ApiError as refusal:
+            return _refusal(refusal)
+        name = params.get("method", "")
+        fault, index = sim.faults.decide(name) if sim.faults.active else (None, 0)
+        if fault == "hang":  # a real hang: the client's timeout fires long before the answer comes
+            await asyncio.sleep(sim.settings.hang_s)
+        elif fault == "reset":
+            if abort_connection(request.receive):
+                return Response(b"")  # never sent: the connection is gone
+            raise ConnectionResetError("simulated connection reset")  # in-process clients (TestClient)
+        elif fault == "http_5xx":
+            status = sim.faults.status_5xx(name, index)
+            return Response(html_5xx(status), status_code=status, media_type="text/html")
+        try:
             spec = _authorise(sim, params)
+            _api_fault(sim, fault)
             delay = sim.settings.latency_for(spec.name)
             if delay > 0:
                 await asyncio.sleep(delay)
             if spec.blocking:
-                return await run_in_threadpool(_answer, sim, spec, params)
-            return _answer(sim, spec, params)
+                response = await run_in_threadpool(_answer, sim, spec, params)
+            else:
+                response = _answer(sim, spec, params)
         except ApiError as refusal:
-            return _refusal(refusal)
+            response = _refusal(refusal)
+        if fault == "truncated":
+            response = Response(sim.faults.truncate(bytes(response.body), name, index), media_type=_JSON)
+        return response
 
     async def health(_: Request) -> Response:
         return Response(orjson.dumps({"status": "ok"}), media_type=_JSON)
@@ -73,6 +97,17 @@ def create_app(settings: SimSettings, fleet: Fleet | None = None) -> Starlette:
     return app
 
 
+def _api_fault(sim: Simulator, fault: str | None) -> None:
+    """Faults that answer with a code in the body, after the call has passed the common checks."""
+    if fault == "busy":
+        raise ApiError(SYSTEM_BUSY, "System busy")
+    if fault == "rate_limit":
+        raise ApiError(TOO_FREQUENT, "Illegal access, requests too frequent")
+    if fault == "token_revoked":
+        sim.tokens.revoke_all()
+        raise ApiError(TOKEN_INVALID, TOKEN_INVALID_MESSAGE)
+
+
 def _answer(sim: Simulator, spec: Method, params: Mapping[str, str]) -> Response:
     try:
         payload = spec.handler(sim, params)
@@ -81,6 +116,8 @@ def _answer(sim: Simulator, spec: Method, params: Mapping[str, str]) -> Response
     except Exception:  # the real cloud answers -1 "system busy" rather than an HTTP error
         log.exception("simulator failure in %s", spec.name)
         return _refusal(ApiError(SYSTEM_BUSY, "System busy"))
+    if isinstance(payload, bytes):
+        return Response(payload, media_type=_JSON)
     return Response(orjson.dumps({"code": SUCCESS, "message": "success", **payload}), media_type=_JSON)
 
 
@@ -140,6 +177,7 @@ def _authorise(sim: Simulator, params: Mapping[str, str]) -> Method:
         raise invalid("format", "must be json")
     if params["app_key"] != settings.app_key:
         raise invalid("app_key", "is invalid: no application is registered with this app_key")
+    sim.limiter.check(params["app_key"])
     _check_timestamp(sim, params["timestamp"])
     if version == "1.0":
         _check_signature(params, settings.app_secret)

@@ -12,10 +12,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sources.jimi_sim import geo
+from sources.jimi_sim.equipment import (
+    EXPIRED_AT,
+    Equipment,
+    build_equipment,
+    forced_kind,
+    is_disabled,
+    is_expired,
+    mc_type_for,
+)
 from sources.jimi_sim.rand import rng_for
 
 IMEI_PREFIX = "86924706"
-# Every 20th device (index 13, 33, ...) is installed but never reports: 1 in the default fleet of 25.
+# Every 20th device (index 13, 33, ...) is installed but never reports: 1 in the default fleet of 25. Expired
+# devices (equipment.EXPIRED_SLOT) stopped long ago, so within retention they never report either.
 SILENT_EVERY, SILENT_AT = 20, 13
 
 DEPOTS: tuple[tuple[str, float, float], ...] = (
@@ -34,7 +44,7 @@ _TRACKERS = {
     "car": ("GT06N", "JC400", "VL502"),
     "van": ("VL502", "JC400", "GT06N"),
     "truck": ("JC450Pro", "VL502"),
-}
+}  # drawn (keeps every later draw of the stream as it was), then replaced by the role's model
 _ICONS = {"car": "automobile", "van": "truck", "truck": "truck"}
 _GROUPS = {"car": "Sales", "van": "Deliveries", "truck": "Long haul"}
 # fmt: off
@@ -96,6 +106,11 @@ class Device:
     activation_time: datetime
     expiration: datetime
     habits: Habits
+    equipment: Equipment
+
+    @property
+    def role(self) -> str:
+        return self.equipment.role
 
     @property
     def base_latlng(self) -> tuple[float, float]:
@@ -109,13 +124,19 @@ def build_devices(seed: int, count: int) -> list[Device]:
 def build_device(seed: int, index: int) -> Device:
     rng = rng_for("jimi-sim", seed, "device", index)
     kind = rng.choices([k for k, _ in _KINDS], weights=[w for _, w in _KINDS])[0]
+    kind = forced_kind(index) or kind
     activation = datetime(2023, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(3 * 365 * 86400))
+    expired = is_expired(index)
+    if expired:
+        activation = min(activation, EXPIRED_AT - timedelta(days=365))
     group = _GROUPS[kind]
+    equipment = build_equipment(seed, index, kind)
+    rng.choice(_TRACKERS[kind])  # the old model draw, kept so the rest of the stream is unchanged
     return Device(
         index=index,
         imei=imei_for(seed, index),
         device_name=f"{kind.title()} {index + 1:02d}",
-        mc_type=rng.choice(_TRACKERS[kind]),
+        mc_type=mc_type_for(seed, index, equipment.role, kind),
         kind=kind,
         vehicle_number=plate_for(seed, index),
         vehicle_name=rng.choice(_MODELS[kind]),
@@ -127,14 +148,15 @@ def build_device(seed: int, index: int) -> Device:
         engine_number=f"{rng.randrange(10**7):07d}",
         group_id=hashlib.md5(f"jimi-sim/{seed}/group/{group}".encode()).hexdigest(),
         group_name=group,
-        enabled=True,
+        enabled=not is_disabled(index),
         activation_time=activation,
-        expiration=_ten_years_on(activation),
-        habits=_habits(rng, kind, index),
+        expiration=EXPIRED_AT if expired else _ten_years_on(activation),
+        habits=_habits(rng, kind, index, reporting=not expired),
+        equipment=equipment,
     )
 
 
-def _habits(rng: random.Random, kind: str, index: int) -> Habits:
+def _habits(rng: random.Random, kind: str, index: int, reporting: bool = True) -> Habits:
     depot, dlat, dlng = rng.choice(DEPOTS)
     base = geo.step_xy(geo.to_xy(dlat, dlng), rng.uniform(0, 360), rng.uniform(50, 400))
     shift = rng.choices(("early", "day", "late"), weights=(0.3, 0.5, 0.2))[0]
@@ -156,7 +178,7 @@ def _habits(rng: random.Random, kind: str, index: int) -> Habits:
         decel=rng.uniform(d_lo, d_hi),
         top_speed_kmh=top,
         places=places,
-        reporting=index % SILENT_EVERY != SILENT_AT,
+        reporting=reporting and index % SILENT_EVERY != SILENT_AT,
     )
 
 

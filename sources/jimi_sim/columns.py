@@ -7,9 +7,10 @@ A `Point` with its datetime costs ~300 bytes; the same fix in arrays costs ~45. 
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import accumulate
 
 from sources.jimi_sim.model import Point
 
@@ -17,7 +18,17 @@ from sources.jimi_sim.model import Point
 class FixColumns:
     """Fixes in ascending time order, stored column-wise; immutable once built."""
 
-    __slots__ = ("_directions", "_dists", "_flags", "_lats", "_lngs", "_satellites", "_speeds", "epochs")
+    __slots__ = (
+        "_cum",
+        "_directions",
+        "_dists",
+        "_flags",
+        "_lats",
+        "_lngs",
+        "_satellites",
+        "_speeds",
+        "epochs",
+    )
 
     def __init__(self, points: Iterable[Point] = ()) -> None:
         # Transpose once (C speed) and fill each array from a whole column, rather than 8 appends per fix.
@@ -31,6 +42,26 @@ class FixColumns:
         self._flags = array(
             "b", [int(acc) | pos_type << 1 for acc, pos_type in zip(accs, pos_types, strict=True)]
         )
+        self._cum: array | None = None
+
+    def cumulative_m(self) -> array:
+        """Road metres driven from the first fix up to each fix (built on first use: few callers need it)."""
+        if self._cum is None:
+            self._cum = array("d", accumulate(self._dists))
+        return self._cum
+
+    def last_at_or_before(self, epoch: int) -> int:
+        """Index of the last fix with time <= epoch, -1 if none."""
+        return bisect_right(self.epochs, epoch) - 1
+
+    def acc(self, index: int) -> bool:
+        return bool(self._flags[index] & 1)
+
+    def pos_type(self, index: int) -> int:
+        return self._flags[index] >> 1
+
+    def speed(self, index: int) -> float:
+        return self._speeds[index]
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -61,6 +92,28 @@ class FixColumns:
                 strict=True,
             )
         ]  # fmt: skip
+
+    def raw(self, start: int, stop: int) -> tuple[array, ...]:
+        """Column slices [start, stop): epochs, lats, lngs, speeds, directions, satellites, flags, dists.
+
+        The API's hot path renders wire dicts straight from these, skipping Point and datetime objects.
+        """
+        part = slice(start, stop)
+        return (self.epochs[part], self._lats[part], self._lngs[part], self._speeds[part],
+                self._directions[part], self._satellites[part], self._flags[part], self._dists[part])  # fmt: skip
+
+    def row(self, index: int) -> tuple[float, float, float, int, int, int]:
+        """(lat, lng, speed, direction, satellites, flags) of one fix, without building a Point."""
+        return (self._lats[index], self._lngs[index], self._speeds[index], self._directions[index],
+                self._satellites[index], self._flags[index])  # fmt: skip
+
+    def dist_sum(self, start: int, stop: int) -> float:
+        """Road metres of the fixes [start, stop) since their predecessors."""
+        return sum(self._dists[start:stop])
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        """Index range of the fixes with lo <= epoch < hi."""
+        return bisect_left(self.epochs, lo), bisect_left(self.epochs, hi)
 
     def between(self, lo: int, hi: int) -> list[Point]:
         """Fixes with lo <= epoch < hi."""

@@ -14,14 +14,15 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from sources.jimi_sim import geo
 from sources.jimi_sim.catalogue import Device
 from sources.jimi_sim.columns import FixColumns
-from sources.jimi_sim.model import Point, Stop, Trip, day_start
+from sources.jimi_sim.model import POS_LBS, Point, Stop, Trip, day_start
 from sources.jimi_sim.motion import plan_speeds
 from sources.jimi_sim.paths import Route, plan_route
-from sources.jimi_sim.rand import noise_pair, rng_for
+from sources.jimi_sim.rand import noise, noise_pair, rng_for
 from sources.jimi_sim.tracer import trace
 
 RANDOM_DAY_OFF = 0.03
@@ -31,6 +32,19 @@ _JITTER_M = 4.0  # parked GPS drift radius
 ROUTE_CACHE_SIZE = 8_192  # ~3 KB each
 BASE_SITE = -1  # site key of the base; regular places are keyed by their index
 _Site = tuple[int | None, geo.XY]  # (key, position); key None = a one-off site
+# Signal gaps. Decided by noise of the trip/stop start (not by the day's generator), so adding them did not
+# shift any other draw: a share of trips loses GPS for 1-4 minutes (underpass, tunnel), and a share of
+# stops during the shift are in a basement, where the tracker only has cell-tower (LBS) fixes.
+TUNNEL_SHARE = 0.06
+BASEMENT_SHARE = 0.08
+
+
+class Schedule(NamedTuple):
+    """When a local day's shift starts and ends (epochs); both 0 on a day off."""
+
+    off: bool
+    depart: int
+    shift_end: int
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,12 @@ class DayActivity:
         return self.fixes.epochs[-1]
 
 
-def live_day(seed: int, device: Device, day: date) -> DayActivity:
-    """What the vehicle does on a local day: a rest day, or one shift of trips and stops."""
+def day_schedule(seed: int, device: Device, day: date) -> tuple[Schedule, random.Random]:
+    """The day's shift from the first draws of its generator: cheap, so "where is it now?" can skip days."""
     habits = device.habits
     rng = rng_for("jimi-sim", seed, device.imei, day.isoformat())
-    off = day.weekday() in habits.days_off or rng.random() < RANDOM_DAY_OFF
-    if off or not habits.reporting:
-        return DayActivity(day, off)
+    if day.weekday() in habits.days_off or rng.random() < RANDOM_DAY_OFF:
+        return Schedule(True, 0, 0), rng
     start = day_start(day)
     depart = start + timedelta(
         minutes=habits.shift_start_min + rng.randint(-20, 20), seconds=rng.randrange(60)
@@ -70,7 +83,15 @@ def live_day(seed: int, device: Device, day: date) -> DayActivity:
     shift_end = min(
         depart + timedelta(minutes=habits.shift_len_min + rng.randint(-30, 30)), start + LATEST_SHIFT_END
     )
-    return _Day(seed, device, rng).run(int(depart.timestamp()), int(shift_end.timestamp()), day)
+    return Schedule(False, int(depart.timestamp()), int(shift_end.timestamp())), rng
+
+
+def live_day(seed: int, device: Device, day: date) -> DayActivity:
+    """What the vehicle does on a local day: a rest day, or one shift of trips and stops."""
+    schedule, rng = day_schedule(seed, device, day)
+    if schedule.off or not device.habits.reporting:
+        return DayActivity(day, schedule.off)
+    return _Day(seed, device, rng).run(schedule.depart, schedule.shift_end, day)
 
 
 class _Day:
@@ -127,6 +148,7 @@ class _Day:
         ]
         if ignition_off:  # the key turns off as the vehicle comes to rest: the arrival fix says so
             points[-1] = points[-1]._replace(acc=False)
+        points = _tunnel(self.seed, self.device, t0, points)
         start, end = points[0], points[-1]
         distance_km = sum(p.dist_m for p in points) / 1000  # the first fix's dist_m is 0
         self.trips.append(
@@ -148,8 +170,12 @@ class _Day:
             roll = rng.random()
             low, high = (300, 1_800) if roll < 0.6 else (1_800, 5_400) if roll < 0.9 else (5_400, 10_800)
             seconds = min(rng.randint(low, high), max(300, shift_end - t))
+            basement = noise(self.seed, int(self.device.imei), t, 73) < BASEMENT_SHARE
             for epoch in parked_epochs(self.device, t + PARK_MARGIN_S, t + seconds - PARK_MARGIN_S):
-                self.points.append(self._stationary(epoch, pos, False, 0))
+                if basement:
+                    self.points.append(lbs_point(self.seed, self.device, epoch, pos, t))
+                else:
+                    self.points.append(self._stationary(epoch, pos, False, 0))
         self.stops.append(Stop(_utc(t), _utc(t + seconds), kind, *geo.to_latlng(*pos)))
         return t + seconds
 
@@ -182,6 +208,33 @@ def stationary_point(seed: int, device: Device, epoch: int, pos: geo.XY, acc: bo
     lat, lng = geo.to_latlng(pos[0] + radius * math.cos(angle), pos[1] + radius * math.sin(angle))
     satellites = 5 + int(noise_pair(seed, epoch, int(device.imei))[0] * 8)
     return Point(_utc(epoch), lat, lng, 0.0, direction, acc, satellites)
+
+
+def lbs_point(seed: int, device: Device, epoch: int, pos: geo.XY, stop_key: int) -> Point:
+    """A cell-tower fix: off by 150-600 m (one offset per stop, the serving cell) plus ~80 m of scatter."""
+    imei = int(device.imei)
+    u1, u2 = noise_pair(seed, imei, stop_key, 74)
+    j1, j2 = noise_pair(seed, imei, epoch, 75)
+    radius, angle = 150.0 + 450.0 * u1, 2 * math.pi * u2
+    scatter, turn = 80.0 * math.sqrt(j1), 2 * math.pi * j2
+    x = pos[0] + radius * math.cos(angle) + scatter * math.cos(turn)
+    y = pos[1] + radius * math.sin(angle) + scatter * math.sin(turn)
+    return Point(_utc(epoch), *geo.to_latlng(x, y), 0.0, 0, False, 0, POS_LBS)
+
+
+def _tunnel(seed: int, device: Device, t0: int, points: list[Point]) -> list[Point]:
+    """Drop a 1-4 minute stretch of a trip's fixes (no GPS); the next fix carries the road metres driven."""
+    if len(points) < 40 or noise(seed, int(device.imei), t0, 71) >= TUNNEL_SHARE:
+        return points
+    u1, u2 = noise_pair(seed, int(device.imei), t0, 72)
+    first = int(len(points) * (0.3 + 0.4 * u1))
+    span_s, begins = 60 + int(180 * u2), points[first].gps_time
+    last = first
+    while last + 2 < len(points) and (points[last + 1].gps_time - begins).total_seconds() < span_s:
+        last += 1
+    carried = sum(point.dist_m for point in points[first : last + 1])
+    after = points[last + 1]._replace(dist_m=points[last + 1].dist_m + carried)
+    return [*points[:first], after, *points[last + 2 :]]
 
 
 def _measured(speed_kmh: float, u: float) -> float:

@@ -1,28 +1,31 @@
 """The API methods the simulator serves, registered by name with their private parameters.
 
-Adding a method (location.list, mileage, parking, alarms, OBD, ...) is one decorated function here (or in a
-sibling module that imports `method`): the HTTP layer does the common checks (signature, timestamp,
-token, required parameters) from the registration and calls the handler with the validated parameters.
-A handler returns the success payload (`result`, and `data` where the method has one) or raises ApiError.
+A method is one decorated function, here (tokens, account and devices) or in a sibling module that
+imports `method` (methods_track.py: positions, tracks, mileage, parking; methods_reports.py: alarms and
+OBD). The HTTP layer does the common checks (signature, timestamp, token, required parameters) from the
+registration and calls the handler with the validated parameters. A handler returns the success payload
+(`result` and/or `data`, as the method's documented envelope has them), or the whole serialised body,
+or raises ApiError.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from sources.jimi.signing import format_time, parse_time, password_md5
+from sources.jimi.signing import format_time, password_md5
 from sources.jimi_sim.errors import ILLEGAL_DEVICE, PARAMETER_ERROR, ApiError, invalid
+from sources.jimi_sim.params import BUSINESS_EXCEPTION, CLOCK_SKEW, check_account, int_param
 from sources.jimi_sim.state import Simulator
-from sources.jimi_sim.wire import device_item, track_point
+from sources.jimi_sim.tokens import Grant
+from sources.jimi_sim.wire import detail_item, device_item
+from sources.jimi_sim.wire_reports import group_item
 
 Payload = dict[str, object]
-Handler = Callable[[Simulator, Mapping[str, str]], Payload]
+Answer = Payload | bytes  # bytes: the whole success body, already serialised (track.list's fast path)
+Handler = Callable[[Simulator, Mapping[str, str]], Answer]
 
-TRACK_MAX_SPAN = timedelta(days=7)
-TRACK_RETENTION = timedelta(days=90)
-CLOCK_SKEW = timedelta(minutes=10)
+__all__ = ["CLOCK_SKEW", "METHODS", "Method", "method"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Method:
     handler: Handler
     required: tuple[str, ...]
     needs_token: bool = True
-    # Heavy handlers run in a worker thread so a long track query never stalls other requests.
+    # Heavy handlers run in a worker thread so a long query never stalls other requests.
     blocking: bool = False
 
 
@@ -50,25 +53,41 @@ def method(
     return register
 
 
-@method("jimi.oauth.token.get", "user_id", "user_pwd_md5", "expires_in", needs_token=False)
-def token_get(sim: Simulator, params: Mapping[str, str]) -> Payload:
-    expires_in = _int_param(params, "expires_in", 60, 7200)
-    settings = sim.settings
-    # The hash is compared as sent: the spec demands lower-case hex, and a client sending upper case
-    # should learn that here rather than from the real cloud.
-    if params["user_id"] != settings.user_id or params["user_pwd_md5"] != password_md5(settings.password):
-        raise ApiError(PARAMETER_ERROR, "Incorrect user name or password")
-    grant = sim.tokens.issue(settings.app_key, settings.user_id, expires_in)
+def _grant_payload(sim: Simulator, grant: Grant) -> Payload:
+    expires_in: object = grant.expires_in
+    if sim.settings.shapes.expires_in_type == "string":
+        expires_in = str(grant.expires_in)
     return {
         "result": {
             "appKey": grant.app_key,
             "account": grant.account,
             "accessToken": grant.token,
-            "expiresIn": grant.expires_in,
+            "expiresIn": expires_in,
             "refreshToken": grant.token,
             "time": format_time(grant.issued_at),
         }
     }
+
+
+@method("jimi.oauth.token.get", "user_id", "user_pwd_md5", "expires_in", needs_token=False)
+def token_get(sim: Simulator, params: Mapping[str, str]) -> Payload:
+    expires_in = int_param(params, "expires_in", 60, 7200)
+    settings = sim.settings
+    # The hash is compared as sent: the spec demands lower-case hex, and a client sending upper case
+    # should learn that here rather than from the real cloud.
+    if params["user_id"] != settings.user_id or params["user_pwd_md5"] != password_md5(settings.password):
+        raise ApiError(PARAMETER_ERROR, "Incorrect user name or password")
+    return _grant_payload(sim, sim.tokens.issue(settings.app_key, settings.user_id, expires_in))
+
+
+# The token check is the handler's own: a refused refresh has its own message (full-width comma, §4.2).
+@method("jimi.oauth.token.refresh", "access_token", "refresh_token", "expires_in", needs_token=False)
+def token_refresh(sim: Simulator, params: Mapping[str, str]) -> Payload:
+    expires_in = int_param(params, "expires_in", 60, 7200)
+    grant = sim.tokens.refresh(
+        params["access_token"], params["refresh_token"], sim.settings.app_key, expires_in
+    )
+    return _grant_payload(sim, grant)
 
 
 @method("jimi.user.device.list", "target")
@@ -78,47 +97,26 @@ def device_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
     return {"result": [device_item(device) for device in sim.fleet.devices]}
 
 
-@method("jimi.device.track.list", "imei", "begin_time", "end_time", blocking=True)
-def track_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
+@method("jimi.track.device.detail", "imei")
+def device_detail(sim: Simulator, params: Mapping[str, str]) -> Payload:
     imei = params["imei"].strip()
     if "," in imei:
         raise invalid("imei", "must be exactly one IMEI; this method does not take a list")
-    begin, end = _time_param(params, "begin_time"), _time_param(params, "end_time")
-    _check_track_window(sim.clock.now(), begin, end)
     device = sim.fleet.device(imei)
     if device is None:
-        raise ApiError(ILLEGAL_DEVICE, f"IMEI does not exist{{{imei}}}")
-    if device.expiration <= sim.clock.now():
-        raise ApiError(ILLEGAL_DEVICE, f"The device has expired{{{imei}}}")
-    # Both ends are inclusive on the wire; fixes are whole seconds, so one more second covers `end`.
-    points = sim.fleet.points(imei, begin, end + timedelta(seconds=1))
-    metres = sum(point.dist_m for point in points[1:])  # the first fix's step lies before the window
-    return {"result": [track_point(point) for point in points], "data": {"mileage": round(metres / 1000, 3)}}
+        raise ApiError(ILLEGAL_DEVICE, "Illegal device")
+    now = sim.clock.now()
+    moment = min(now, device.expiration)
+    odometer = sim.fleet.records.odometer_km(imei, int(moment.timestamp()))
+    return {"result": detail_item(device, sim.settings.user_id, odometer, sim.settings.shapes)}
 
 
-def _check_track_window(now: datetime, begin: datetime, end: datetime) -> None:
-    if begin >= end:
-        raise invalid("begin_time", "must be earlier than end_time")
-    if end > now + CLOCK_SKEW:
-        raise invalid("end_time", f"must not be later than the current time ({format_time(now)} UTC)")
-    if end - begin > TRACK_MAX_SPAN:
-        raise invalid("end_time", "is too far from begin_time: the time span exceeds 7 days")
-    if begin < now - TRACK_RETENTION:
-        raise invalid("begin_time", "is too old: track data is kept for 3 months only")
+@method("jimi.device.group.list", "account")
+def group_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
+    check_account(sim, params, "account", BUSINESS_EXCEPTION)
+    groups = {device.group_id: device.group_name for device in sim.fleet.devices}
+    return {"result": [group_item(gid, name) for gid, name in sorted(groups.items(), key=lambda g: g[1])]}
 
 
-def _int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int:
-    try:
-        value = int(params[name])
-    except ValueError:
-        raise invalid(name, f"must be an integer between {low} and {high}") from None
-    if not low <= value <= high:
-        raise invalid(name, f"must be between {low} and {high}")
-    return value
-
-
-def _time_param(params: Mapping[str, str], name: str) -> datetime:
-    try:
-        return parse_time(params[name])
-    except ValueError:
-        raise invalid(name, "must be a UTC time formatted yyyy-MM-dd HH:mm:ss") from None
+# Register the sibling modules' methods (imported for their decorators).
+from sources.jimi_sim import methods_reports, methods_track  # noqa: F401

@@ -15,6 +15,7 @@ from typing import NamedTuple
 LOCAL_TZ = timezone(timedelta(hours=3), "EAT")
 
 POS_GPS = 1
+POS_LBS = 2  # cell-tower fix: coarse position, no speed or satellites
 
 
 class Point(NamedTuple):
@@ -77,3 +78,17 @@ def day_start(day: date) -> datetime:
 
 def local_day(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
+
+
+_LOCAL_OFFSET_S = 3 * 3600  # EAT has no daylight saving, so local days are plain arithmetic on epochs
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def local_ordinal(epoch: int) -> int:
+    """`local_day(...)` of an epoch as a date ordinal, without building datetimes (hot paths)."""
+    return (epoch + _LOCAL_OFFSET_S) // 86400 + _EPOCH_ORDINAL
+
+
+def ordinal_start(ordinal: int) -> int:
+    """The epoch at which the local day with this ordinal begins."""
+    return (ordinal - _EPOCH_ORDINAL) * 86400 - _LOCAL_OFFSET_S

@@ -6,6 +6,7 @@ before uvicorn starts and there is no race on the port; it returns only once `/h
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -17,14 +18,36 @@ import uvicorn
 from starlette.applications import Starlette
 
 from sources.jimi_sim.api import create_app
+from sources.jimi_sim.fleet import Fleet
 from sources.jimi_sim.settings import SimSettings
 
+log = logging.getLogger("jimi_sim")
 STARTUP_TIMEOUT_S = 15.0
 
 
 def serve(settings: SimSettings, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the simulator until interrupted (Ctrl-C)."""
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    """Serve the simulator until interrupted (Ctrl-C); today's fleet is generated in the background."""
+    app = create_app(settings)
+    warm_up(app.state.sim.fleet)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def warm_up(fleet: Fleet) -> threading.Thread:
+    """Generate every device's current day in a daemon thread, so the first fleet sweep is fast too.
+
+    A location.list over 2,000 cold devices would otherwise generate ~2,000 device-days inside one call;
+    requests that arrive meanwhile simply generate what they need themselves (the caches are shared).
+    """
+
+    def run() -> None:
+        started = time.monotonic()
+        for device in fleet.devices:
+            fleet.latest_fix(device.imei)
+        log.info("warmed up %d devices in %.1f s", len(fleet.devices), time.monotonic() - started)
+
+    thread = threading.Thread(target=run, name="jimi-sim-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextmanager

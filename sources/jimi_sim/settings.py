@@ -1,8 +1,12 @@
-"""Configuration of the simulated Jimi cloud: credentials, fleet size and seed, clock and latency.
+"""Configuration of the simulated Jimi cloud: account, fleet, clock, delivery realism, shapes, faults, latency.
 
 One frozen value object, so a simulator is fully described by its settings: the same settings always give
-the same fleet and the same track points. Environment variables (`JIMI_SIM_*`) feed the CLI and any code
-that wants "whatever the operator configured"; explicit arguments always win over them.
+the same fleet, the same track points and the same faults. Environment variables (`JIMI_SIM_*`, one per
+field, upper-cased) feed the CLI and any code that wants "whatever the operator configured"; explicit
+arguments always win over them.
+
+Defaults behave like production (late fixes ~11 %, occasional duplicate and out-of-order fixes, a calls
+per second limit); faults are off. Tests that compare exactly switch the realism off with `EXACT`.
 """
 
 from __future__ import annotations
@@ -12,16 +16,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
+from sources.jimi_sim.faults import FaultRule, parse_faults
+from sources.jimi_sim.shapes import Shapes, parse_shapes
+
 # Per-method artificial latency in seconds. "production" mirrors what the earlier integration measured
-# (jimi-api-facts.md §2.4: ~137 s per track.list call, ~200 ms for the other calls).
+# (jimi-api-facts.md §2.4: ~137 s per track.list call, ~200 ms for a fleet location sweep).
 LATENCY_PROFILES: dict[str, dict[str, float]] = {
     "none": {},
     "production": {
         "jimi.oauth.token.get": 0.2,
+        "jimi.oauth.token.refresh": 0.2,
         "jimi.user.device.list": 0.2,
+        "jimi.track.device.detail": 0.2,
+        "jimi.device.group.list": 0.2,
+        "jimi.user.device.location.list": 0.2,
+        "jimi.device.location.get": 0.2,
         "jimi.device.track.list": 137.0,
+        "jimi.device.track.mileage": 2.0,
+        "jimi.open.platform.report.parking": 2.0,
+        "jimi.device.alarm.list": 0.5,
+        "jimi.device.obd.list": 0.5,
+        "jimi.device.obd.fault": 0.5,
     },
 }
+
+# Switches off every quirk that would break an exact comparison with `Fleet.points()`.
+EXACT: dict[str, object] = {"late_share": 0.0, "duplicate_share": 0.0, "disorder_share": 0.0}
 
 _ENV_PREFIX = "JIMI_SIM_"
 
@@ -35,9 +55,21 @@ def latency_profile(name: str) -> dict[str, float]:
         raise ValueError(f"unknown latency profile {name!r}; known: {known}") from None
 
 
+def parse_latency(text: str) -> dict[str, float]:
+    """`method=seconds,...` (a profile name is accepted too)."""
+    text = text.strip()
+    if text in LATENCY_PROFILES:
+        return latency_profile(text)
+    out: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, seconds = item.partition("=")
+        out[name.strip()] = float(seconds)
+    return out
+
+
 @dataclass(frozen=True)
 class SimSettings:
-    """Everything that defines one simulated Jimi account and its fleet."""
+    """Everything that defines one simulated Jimi account, its fleet and how its API behaves."""
 
     seed: int = 7
     devices: int = 25
@@ -49,14 +81,32 @@ class SimSettings:
     # A fixed aware-UTC instant for tests; None follows the wall clock.
     now: datetime | None = None
     token_get_min_interval_s: float = 60.0
+    # Calls per second per app key before 1006; 0 = unlimited. The real number is unpublished.
+    max_calls_per_s: float = 20.0
     # Left out of the hash (a dict is unhashable) so settings can still key caches.
     latency_s: dict[str, float] = field(default_factory=dict, hash=False)
+    # Late fixes: this share of 30-minute blocks of fixes reaches the API/push late (field reports).
+    late_share: float = 0.11
+    late_median_s: float = 6 * 3600.0
+    late_max_s: float = 7 * 86400.0
+    # Shares of served track points that come twice / swapped with their neighbour.
+    duplicate_share: float = 0.002
+    disorder_share: float = 0.002
+    shapes: Shapes = field(default_factory=Shapes)
+    faults: tuple[FaultRule, ...] = ()
+    # How long a "hang" fault holds a request: longer than any client timeout (track.list: 300 s).
+    hang_s: float = 330.0
+    # CSV traces (`imei,gps_time,lat,lng,speed_kmh,direction,acc`) served as extra devices.
+    traces: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.devices < 0:
             raise ValueError("devices must be >= 0")
         if self.now is not None and self.now.tzinfo is None:
             raise ValueError("now must be timezone-aware (UTC)")
+        for name in ("late_share", "duplicate_share", "disorder_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
 
     def current_time(self) -> datetime:
         """The simulator's notion of now: the fixed clock if set, else the wall clock (UTC)."""
@@ -69,13 +119,15 @@ class SimSettings:
     def describe(self) -> str:
         """A log-safe summary: never includes the app secret, the password or the push token."""
         clock = "wall clock" if self.now is None else f"fixed clock {self.now.isoformat()}"
-        return f"{self.devices} devices, seed {self.seed}, app_key {self.app_key}, {clock}"
+        traces = f", {len(self.traces)} trace file(s)" if self.traces else ""
+        return f"{self.devices} devices, seed {self.seed}, app_key {self.app_key}, {clock}{traces}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> SimSettings:
         """Settings from `JIMI_SIM_*` variables, defaults for the rest; non-None overrides win.
 
-        `JIMI_SIM_LATENCY_PROFILE` (none|production) selects `latency_s` unless it is overridden.
+        `JIMI_SIM_LATENCY_PROFILE` (none|production) or `JIMI_SIM_LATENCY` (`method=s,...`) select
+        `latency_s` unless it is overridden.
         """
         source = os.environ if env is None else env
         values: dict[str, object] = {}
@@ -83,9 +135,10 @@ class SimSettings:
             raw = source.get(_ENV_PREFIX + spec.name.upper())
             if raw is not None and raw.strip() != "" and spec.name != "latency_s":
                 values[spec.name] = _parse_env_value(spec.name, raw)
-        profile = source.get(_ENV_PREFIX + "LATENCY_PROFILE")
-        if profile:
-            values["latency_s"] = latency_profile(profile.strip())
+        for variable in ("LATENCY_PROFILE", "LATENCY"):
+            raw = source.get(_ENV_PREFIX + variable)
+            if raw and raw.strip():
+                values["latency_s"] = parse_latency(raw)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -95,8 +148,15 @@ def _parse_env_value(name: str, raw: str) -> object:
     text = raw.strip()
     if name in ("seed", "devices"):
         return int(text)
-    if name == "token_get_min_interval_s":
+    if name in ("token_get_min_interval_s", "max_calls_per_s", "late_share", "late_median_s", "late_max_s",
+                "duplicate_share", "disorder_share", "hang_s"):  # fmt: skip
         return float(text)
+    if name == "shapes":
+        return parse_shapes(text)
+    if name == "faults":
+        return parse_faults(text)
+    if name == "traces":
+        return tuple(part for part in text.split(os.pathsep) if part)
     if name == "now":
         # Imported here: `sources.jimi` imports this module (for the simulator's default account), so a
         # module-level import would be circular.

@@ -5,22 +5,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sources.jimi_sim.clock import SimClock
+from sources.jimi_sim.faults import FaultInjector
 from sources.jimi_sim.fleet import Fleet
 from sources.jimi_sim.settings import SimSettings
-from sources.jimi_sim.tokens import TokenStore
+from sources.jimi_sim.sweep import Sweep
+from sources.jimi_sim.tokens import CallLimiter, TokenStore
+from sources.jimi_sim.trackwire import TrackWire
 
 
 @dataclass
 class Simulator:
-    """One simulated Jimi account: its settings, fleet, clock and issued tokens."""
+    """One simulated Jimi account: its settings, fleet, clock, issued tokens, rate limit and faults."""
 
     settings: SimSettings
     fleet: Fleet
     clock: SimClock
     tokens: TokenStore
+    limiter: CallLimiter
+    faults: FaultInjector
+    sweep: Sweep
+    track_wire: TrackWire
 
     @classmethod
     def build(cls, settings: SimSettings, fleet: Fleet | None = None) -> Simulator:
         """A simulator whose fleet, API and tokens all share the fleet's clock."""
         fleet = fleet if fleet is not None else Fleet(settings)
-        return cls(settings, fleet, fleet.clock, TokenStore(fleet.clock, settings.token_get_min_interval_s))
+        return cls(
+            settings,
+            fleet,
+            fleet.clock,
+            TokenStore(fleet.clock, settings.token_get_min_interval_s),
+            CallLimiter(settings.max_calls_per_s),
+            FaultInjector(settings.seed, settings.faults),
+            Sweep(fleet, settings.shapes),
+            TrackWire(
+                settings.shapes.track_types == "strings",
+                settings.seed,
+                settings.duplicate_share,
+                settings.disorder_share,
+            ),
+        )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,7 +61,46 @@ class TokenStore:
             raise ApiError(TOKEN_INVALID, TOKEN_INVALID_MESSAGE)
         return grant
 
+    def refresh(self, token: str | None, refresh_token: str | None, app_key: str, expires_in: int) -> Grant:
+        """A new token for a live one (the old one stops working); 1004 if it is unknown or expired."""
+        with self._lock:
+            grant = self._grants.get(token or "")
+            if (grant is None or grant.app_key != app_key or refresh_token != grant.token
+                    or self._clock.now() >= grant.expires_at):  # fmt: skip
+                raise ApiError(TOKEN_INVALID, "Illegal request\uff0ctoken is invalid")
+            del self._grants[grant.token]
+            fresh = Grant(secrets.token_hex(16), app_key, grant.account, self._clock.now(), expires_in)
+            self._grants[fresh.token] = fresh
+            return fresh
+
+    def revoke_all(self) -> None:
+        """Forget every token (a fault: the platform revoked them mid-run)."""
+        with self._lock:
+            self._grants.clear()
+
     def _purge(self, now: datetime) -> None:
         expired = [token for token, grant in self._grants.items() if now >= grant.expires_at]
         for token in expired:
             del self._grants[token]
+
+
+class CallLimiter:
+    """Calls per second per app key over a sliding one-second window (wall time: a frozen test clock
+    would otherwise pile every call into one second); beyond the limit the API answers 1006."""
+
+    def __init__(self, max_per_s: float) -> None:
+        self._max = max_per_s
+        self._calls: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, app_key: str) -> None:
+        if self._max <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            window = self._calls.setdefault(app_key, deque())
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= self._max:
+                raise ApiError(TOO_FREQUENT, "Illegal access, requests too frequent")
+            window.append(now)

@@ -1,0 +1,114 @@
+"""Is the simulator fast enough to benchmark the pipeline? Its share of the time per answer, 2,000 devices.
+
+One run, one machine, ratios only (machines are noisy): the simulator answers a fleet
+`jimi.user.device.location.list` (2,000 devices, steady state: one sweep a minute, as the pipeline polls)
+and a 7-day `jimi.device.track.list`; the pipeline processes the same bodies with its own decoder
+(`sources.jimi.decode.decode` with the `LIVE_LOCATIONS` / `TRACK_POINTS` shapes, JSON parsing included).
+Simulator time is the method handler plus JSON serialisation, in process (the HTTP transport is neither
+side's work). The value is the simulator's share of the summed medians; target <= 0.5, i.e. a pipeline
+benchmark spends at least half its time in the pipeline. Cold numbers (first sweep of a fleet nobody has
+generated yet; `jimi-sim serve` warms today's fleet up in the background) are printed for information.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sources.jimi_sim.methods import METHODS
+from sources.jimi_sim.server import warm_up
+from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.state import Simulator
+
+DEVICES = 2_000
+NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Nairobi: about half the fleet driving
+SWEEPS = 15
+TRACKS = 15
+TARGET = 0.5
+
+
+def _body(payload: object) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    return orjson.dumps({"code": 0, "message": "success", **payload})  # type: ignore[dict-item]
+
+
+def _pipeline():
+    """The pipeline's own processing of each answer (falls back to plain JSON parsing if it moved)."""
+    try:
+        from sources.jimi import shapes
+        from sources.jimi.decode import decode
+
+        return (lambda body: decode(shapes.LIVE_LOCATIONS, body)), (
+            lambda body, imei: decode(shapes.TRACK_POINTS, body, key=imei)
+        )
+    except ImportError:  # pragma: no cover - only if the source package is reorganised
+        return (lambda body: orjson.loads(body)), (lambda body, imei: orjson.loads(body))
+
+
+def main() -> None:
+    sim = Simulator.build(SimSettings(devices=DEVICES, now=NOW))
+    sweep = METHODS["jimi.user.device.location.list"].handler
+    track = METHODS["jimi.device.track.list"].handler
+    decode_locations, decode_track = _pipeline()
+
+    started = time.perf_counter()
+    first = _body(sweep(sim, {"target": sim.settings.user_id}))
+    cold_sweep = time.perf_counter() - started
+    warm_up(sim.fleet).join()  # what `jimi-sim serve` does in the background at start-up
+    gc.collect()
+    gc.freeze()  # the generated fleet is long-lived: keep the collector from rescanning it
+    decode_locations(first)  # first use of the decoder pays its own start-up
+
+    sim_sweeps, pipe_sweeps = [], []
+    for _ in range(SWEEPS):
+        sim.clock.advance(60)
+        started = time.perf_counter()
+        body = _body(sweep(sim, {"target": sim.settings.user_id}))
+        sim_sweeps.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        rows = decode_locations(body)
+        pipe_sweeps.append(time.perf_counter() - started)
+
+    imei = next(device.imei for device in sim.fleet.devices if device.habits.reporting)
+    window = {"imei": imei, "begin_time": "2026-11-11 09:00:00", "end_time": "2026-11-18 09:00:00"}
+    started = time.perf_counter()
+    body = _body(track(sim, window))
+    cold_track = time.perf_counter() - started
+    sim_tracks, pipe_tracks = [], []
+    for _ in range(TRACKS):
+        started = time.perf_counter()
+        body = _body(track(sim, window))
+        sim_tracks.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        points = decode_track(body, imei)
+        pipe_tracks.append(time.perf_counter() - started)
+
+    ms = statistics.median
+    sim_total = ms(sim_sweeps) + ms(sim_tracks)
+    pipe_total = ms(pipe_sweeps) + ms(pipe_tracks)
+    share = sim_total / (sim_total + pipe_total)
+    print(f"location.list, {DEVICES} devices, {len(orjson.loads(first)['result'])} with a fix:")
+    print(f"  simulator {ms(sim_sweeps) * 1e3:.1f} ms per sweep (cold first sweep {cold_sweep:.1f} s), "
+          f"pipeline decode {ms(pipe_sweeps) * 1e3:.1f} ms ({_len(rows)} rows)")  # fmt: skip
+    print(f"track.list, 7 days, one device ({_len(points)} points, {len(body) / 1e6:.2f} MB):")
+    print(f"  simulator {ms(sim_tracks) * 1e3:.1f} ms (cold {cold_track * 1e3:.0f} ms), "
+          f"pipeline decode {ms(pipe_tracks) * 1e3:.1f} ms")  # fmt: skip
+    print(f"simulator {sim_total * 1e3:.1f} ms vs pipeline {pipe_total * 1e3:.1f} ms (medians)")
+    print(f"sim_speed: {share:.2f} (target <= {TARGET})")
+
+
+def _len(rows: object) -> int:
+    return getattr(rows, "num_rows", None) or len(rows)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

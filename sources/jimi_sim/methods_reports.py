@@ -1,0 +1,97 @@
+"""Alarm and OBD methods (jimi-api-facts.md §5.11-5.13): paged with `page_no`/`page_size`.
+
+alarm.list answers newest first, at most 1000 rows per query window (silently capped: later pages come
+back empty), no total; without begin/end it covers the last month. The OBD methods put their rows in a
+`data` paging object whose `startRow`/`endRow`/`totalPage` follow the `obd_paging` shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sources.jimi_sim.catalogue import Device
+from sources.jimi_sim.errors import ILLEGAL_DEVICE, ApiError, invalid, missing
+from sources.jimi_sim.methods import Payload, method
+from sources.jimi_sim.params import BUSINESS_EXCEPTION, check_account, imei_list, int_param, window
+from sources.jimi_sim.state import Simulator
+from sources.jimi_sim.wire_reports import alarm_row, fault_row, obd_row, paging
+
+ALARM_MAX_SPAN = timedelta(days=31)
+ALARM_MAX_ROWS = 1000
+OBD_MAX_SPAN = timedelta(days=31)
+_ONE_SECOND = timedelta(seconds=1)
+_ILLEGAL_DEVICE = (ILLEGAL_DEVICE, "Illegal device")
+
+
+@method("jimi.device.alarm.list", blocking=True)
+def alarm_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
+    if "imeis" in params:
+        devices = imei_list(sim, params, "imeis", _ILLEGAL_DEVICE)
+    elif "imei" in params:
+        if "," in params["imei"]:
+            raise invalid("imei", "must be one IMEI; use imeis for a list")
+        devices = imei_list(sim, params, "imei", _ILLEGAL_DEVICE)
+    else:
+        raise ApiError(1001, "Illegal parameter: imei or imeis is required")
+    now = sim.clock.now()
+    given = [name for name in ("begin_time", "end_time") if name in params]
+    if not given:
+        begin, end = now - ALARM_MAX_SPAN, now
+    elif len(given) == 1:
+        raise missing("end_time" if given == ["begin_time"] else "begin_time")
+    else:
+        begin, end = window(sim, params, ("begin_time", "end_time"), ALARM_MAX_SPAN, "one month")
+    page_no = int_param(params, "page_no", 1, 1_000_000, 1)
+    page_size = int_param(params, "page_size", 1, 100, 50)
+    wanted = params.get("alertTypeId")
+    until = min(end + _ONE_SECOND, now + _ONE_SECOND)
+    found = [
+        (alarm, device)
+        for device in devices
+        for alarm in sim.fleet.records.alarms(device.imei, begin, until)
+        if wanted is None or alarm.type_id == wanted
+    ]
+    found.sort(key=lambda pair: (-pair[0].epoch, pair[1].imei))
+    found = found[:ALARM_MAX_ROWS]
+    page = found[(page_no - 1) * page_size : page_no * page_size]
+    account, shapes = sim.settings.user_id, sim.settings.shapes
+    return {"result": [alarm_row(device, alarm, account, shapes) for alarm, device in page]}
+
+
+def _obd_query(sim: Simulator, params: Mapping[str, str]) -> tuple[list[Device], object, object, int, int]:
+    check_account(sim, params, "account", BUSINESS_EXCEPTION)
+    devices = imei_list(sim, params, "imeis", BUSINESS_EXCEPTION)
+    begin, end = window(sim, params, ("start_time", "end_time"), OBD_MAX_SPAN, "31 days")
+    page_no = int_param(params, "page_no", 1, 1_000_000, 1)
+    page_size = int_param(params, "page_size", 1, 100, 10)
+    return devices, begin, min(end, sim.clock.now()) + _ONE_SECOND, page_no, page_size
+
+
+@method("jimi.device.obd.list", "account", "imeis", "start_time", "end_time", blocking=True)
+def obd_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
+    devices, begin, end, page_no, page_size = _obd_query(sim, params)
+    rows = sorted(
+        (
+            (reading, device)
+            for device in devices
+            for reading in sim.fleet.records.obd(device.imei, begin, end)
+        ),
+        key=lambda pair: (pair[0].epoch, pair[1].imei),
+    )
+    page = rows[(page_no - 1) * page_size : page_no * page_size]
+    shapes = sim.settings.shapes
+    body = [obd_row(device, reading, shapes) for reading, device in page]
+    return {"data": paging(page_no, page_size, len(rows), body, shapes)}  # no top-level result (§3)
+
+
+@method("jimi.device.obd.fault", "account", "imeis", "start_time", "end_time", blocking=True)
+def obd_fault(sim: Simulator, params: Mapping[str, str]) -> Payload:
+    devices, begin, end, page_no, page_size = _obd_query(sim, params)
+    rows = sorted(
+        ((fault, device) for device in devices for fault in sim.fleet.records.dtcs(device.imei, begin, end)),
+        key=lambda pair: (pair[0].epoch, pair[1].imei),
+    )
+    page = rows[(page_no - 1) * page_size : page_no * page_size]
+    body = [fault_row(device, fault) for fault, device in page]
+    return {"result": None, "data": paging(page_no, page_size, len(rows), body, sim.settings.shapes)}

@@ -1,0 +1,228 @@
+"""Fleet sweeps (location.list, location.get) fast enough for 2,000 devices polled every minute.
+
+Each device's entry is rendered once per fix and kept with the instant until which it cannot change: the
+next fix the device records, or the release of a late block that hides newer fixes. Until then a sweep
+only refreshes the heartbeat fields, when the next heartbeat is due. When the entry does change, the two
+common cases skip the general search: a driving vehicle moves to its next fix in the day's columns, and a
+parked one to the next point of its parked upload grid. Both write exactly what the general path would
+(tests compare them).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sources.jimi_sim.catalogue import Device
+from sources.jimi_sim.daylife import PARK_MARGIN_S, DayActivity, stationary_point
+from sources.jimi_sim.delivery import BLOCK_S
+from sources.jimi_sim.equipment import DAILY_ALLOWANCE_KM
+from sources.jimi_sim.model import POS_GPS, POS_LBS, Point, local_ordinal
+from sources.jimi_sim.rand import quick
+from sources.jimi_sim.shapes import Shapes
+from sources.jimi_sim.status import HEARTBEAT_S, ONLINE_WITHIN_S, device_status, fix_status, heartbeat_before
+from sources.jimi_sim.vehicle import anchor_km, cargo, external_volts, fuel_pct, fuel_sensor_volts, gsm_level
+from sources.jimi_sim.wire import POS_NAMES, epoch_text, location_item
+
+if TYPE_CHECKING:
+    from sources.jimi_sim.fleet import Fleet
+
+MAX_REUSE_S = 3600
+_NEVER = 1 << 62
+# A cursor is a list (cheapest to read and write): these are its slots.
+FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, ANCHOR = range(10)
+
+
+class Sweep:
+    """Location entries of one fleet, cached per device until they can change."""
+
+    def __init__(self, fleet: Fleet, shapes: Shapes) -> None:
+        self.fleet, self.shapes = fleet, shapes
+        self._cursors: dict[str, list] = {}
+        self._lock = threading.Lock()
+
+    def entries(self, devices: list[Device], now: datetime) -> list[dict[str, object]]:
+        """Entries of the devices that have a fix at now (the others are silently left out)."""
+        now_epoch = int(now.timestamp())
+        out = []
+        with self._lock:  # concurrent sweeps would otherwise race on the cursors' entries
+            for device in devices:
+                cursor = self._cursors.get(device.imei)
+                if cursor is None or not cursor[FROM] <= now_epoch < cursor[UNTIL]:
+                    if cursor is None or not (self._drive_on(device, cursor, now_epoch)
+                                              or self._park_on(device, cursor, now_epoch)):  # fmt: skip
+                        cursor = self._cursors[device.imei] = self._render(device, now, now_epoch)
+                elif cursor[ENTRY] is not None and now_epoch >= cursor[BEAT_DUE]:
+                    self._beat(device, cursor, now_epoch)
+                if cursor[ENTRY] is not None:
+                    out.append(cursor[ENTRY])
+        return out
+
+    def _render(self, device: Device, now: datetime, now_epoch: int) -> list:
+        fleet = self.fleet
+        if device.expiration <= now:
+            status = device_status(fleet, device, now)
+            assert status is not None
+            return [
+                now_epoch,
+                _NEVER,
+                _NEVER,
+                location_item(device, status, self.shapes),
+                0,
+                0,
+                None,
+                0,
+                None,
+            ]
+        point = fleet.latest_fix(device.imei, now)
+        if point is None:
+            return [now_epoch, now_epoch + 60, _NEVER, None, 0, 0, None, 0, None, None]
+        epoch = int(point.gps_time.timestamp())
+        traced = device.imei in fleet.traces
+        owner = fleet.owner(device.imei, epoch) if not traced else None
+        status = fix_status(fleet, device, point, now_epoch, owner)
+        until = min(_valid_until(fleet, device, point, now_epoch), now_epoch + MAX_REUSE_S)
+        activity = owner[1] if owner is not None else None
+        driving = activity is not None and activity.active and epoch <= activity.last_epoch
+        parked_until = 0 if traced or driving else _departure(fleet, device, epoch) - PARK_MARGIN_S
+        hb = status.hb_epoch
+        entry = location_item(device, status, self.shapes)
+        return [now_epoch, until, _next_beat(device, hb), entry, epoch, hb, activity if driving else None,
+                parked_until, owner, None]  # fmt: skip
+
+    def _drive_on(self, device: Device, cursor: list, now_epoch: int) -> bool:
+        """Move a driving vehicle's entry to its newest fix in place (most of a sweep's work)."""
+        activity: DayActivity | None = cursor[DRIVING]
+        if activity is None or now_epoch < cursor[FROM] or now_epoch >= activity.last_epoch:
+            return False
+        fleet, fixes, key = self.fleet, activity.fixes, int(device.imei)
+        index = fixes.last_at_or_before(now_epoch)
+        epoch = fixes.epochs[index]
+        released = fleet.delivery.release(key, epoch // BLOCK_S)
+        if epoch <= cursor[FIX] or (released is not None and released > now_epoch):
+            return False
+        lat, lng, speed, direction, satellites, flag = fixes.row(index)
+        acc, pos_type = bool(flag & 1), flag >> 1
+        u = quick(fleet.settings.seed, key, epoch)
+        hb = (
+            max(cursor[HB], epoch)
+            if now_epoch < cursor[BEAT_DUE]
+            else max(heartbeat_before(fleet, device, now_epoch), epoch)
+        )
+        battery = 100 if acc else 95 + int(5 * u)
+        odometer = anchor_km(device, activity.day) + min(
+            fixes.cumulative_m()[index] / 1000.0, DAILY_ALLOWANCE_KM
+        )
+        when = epoch_text(epoch)
+        entry = cursor[ENTRY]
+        entry["status"] = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
+        entry["posType"] = POS_NAMES.get(pos_type, "GPS")
+        entry["lat"], entry["lng"], entry["gpsTime"] = lat, lng, when
+        entry["hbTime"] = when if hb == epoch else epoch_text(hb)
+        entry["accStatus"] = "1" if acc else "0"
+        entry["speed"] = str(int(speed + 0.5))
+        entry["direction"] = str(direction) if pos_type == POS_GPS else "-1"
+        entry["gpsNum"] = str(satellites)
+        entry["gpsSignal"] = str(gsm_level(pos_type == POS_LBS, (u * 7.919) % 1.0))
+        entry[self.shapes.battery_key] = str(battery)
+        entry["powerValue"] = f"{external_volts(device, acc, u):.1f}"
+        entry["batteryPowerVal"] = "4.1" if battery >= 90 else "3.9"
+        entry["currentMileage"] = f"{odometer:.1f}"
+        if device.role == "fuel":
+            entry["trackerOil"] = f"{fuel_sensor_volts(fuel_pct(device, activity, epoch)):.2f}"
+        elif device.role == "reefer":
+            entry["temperature"] = f"{cargo(fleet.settings.seed, device, activity, epoch)[0]:.1f}"
+        following = fixes.epochs[index + 1] if index + 1 < len(fixes) else activity.last_epoch + PARK_MARGIN_S
+        cursor[FROM], cursor[UNTIL], cursor[FIX], cursor[HB] = now_epoch, following, epoch, hb
+        cursor[BEAT_DUE] = _next_beat(device, hb)
+        return True
+
+    def _park_on(self, device: Device, cursor: list, now_epoch: int) -> bool:
+        """Move a parked vehicle's entry to its next parked upload (same day, before it drives off)."""
+        if cursor[DRIVING] is not None or cursor[OWNER] is None or now_epoch < cursor[FROM]:
+            return False
+        if now_epoch >= cursor[PARKED_UNTIL] + PARK_MARGIN_S:
+            return False  # it has driven off since: the newest fix is a driving one
+        interval, fleet = device.habits.parked_interval_s, self.fleet
+        epoch = now_epoch - (now_epoch - int(device.imei) % interval) % interval
+        if (
+            epoch <= cursor[FIX]
+            or epoch >= cursor[PARKED_UNTIL]
+            or local_ordinal(epoch) != local_ordinal(cursor[FIX])
+        ):
+            return False
+        for block in range(cursor[FIX] // BLOCK_S, now_epoch // BLOCK_S + 1):
+            released = fleet.delivery.release(int(device.imei), block)
+            if released is not None and released > now_epoch:
+                return False  # a late block in between: the general path sorts out what is visible
+        point = stationary_point(fleet.settings.seed, device, epoch, device.habits.base, False, 0)
+        status = fix_status(fleet, device, point, now_epoch, cursor[OWNER])
+        cursor[ENTRY].update(location_item(device, status, self.shapes))
+        cursor[FROM], cursor[FIX], cursor[HB] = now_epoch, epoch, status.hb_epoch
+        cursor[UNTIL] = min(epoch + interval, cursor[PARKED_UNTIL] + PARK_MARGIN_S)
+        cursor[BEAT_DUE] = _next_beat(device, status.hb_epoch)
+        return True
+
+    def _beat(self, device: Device, cursor: list, now_epoch: int) -> None:
+        entry = cursor[ENTRY]
+        hb = max(heartbeat_before(self.fleet, device, now_epoch), cursor[FIX])
+        entry["hbTime"] = epoch_text(hb)
+        entry["status"] = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
+        cursor[HB], cursor[BEAT_DUE] = hb, _next_beat(device, hb)
+
+
+def _next_beat(device: Device, after: int) -> int:
+    """The first heartbeat of the device's grid after an instant (when hbTime may change next)."""
+    phase = int(device.imei) % HEARTBEAT_S
+    return after + 1 + (phase - after - 1) % HEARTBEAT_S
+
+
+def _valid_until(fleet: Fleet, device: Device, point: Point, now: int) -> int:
+    """The earliest instant at which the device's newest arrived fix could be another one."""
+    epoch = int(point.gps_time.timestamp())
+    following = _next_recorded(fleet, device, epoch)
+    if following > now:
+        return following
+    # Newer fixes exist but sit in late blocks: nothing changes until one of those arrives, or until the
+    # device records a fix that is not late (in the current block if it is on time, else a later one).
+    key, current = int(device.imei), now // BLOCK_S
+    released = fleet.delivery.release(key, current)
+    if released is None or released <= now:
+        until = _next_recorded(fleet, device, now)
+    else:
+        until = (current + 1) * BLOCK_S
+    for block in range(epoch // BLOCK_S, current + 1):
+        released = fleet.delivery.release(key, block)
+        if released is not None and released > now:
+            until = min(until, released)
+    return max(until, now + 1)
+
+
+def _next_recorded(fleet: Fleet, device: Device, epoch: int) -> int:
+    """A lower bound for the time of the fix the device records after the one at epoch."""
+    if device.imei in fleet.traces:
+        columns = fleet.traces[device.imei].fixes
+        index = columns.last_at_or_before(epoch) + 1
+        return columns.epochs[index] if index < len(columns) else _NEVER
+    _, activity = fleet.owner(device.imei, epoch)
+    if activity is not None and activity.active and epoch <= activity.last_epoch:
+        index = activity.fixes.last_at_or_before(epoch) + 1
+        return (
+            activity.fixes.epochs[index]
+            if index < len(activity.fixes)
+            else activity.last_epoch + PARK_MARGIN_S
+        )
+    interval = device.habits.parked_interval_s
+    next_upload = epoch + 1 + (int(device.imei) % interval - epoch - 1) % interval  # the parked grid
+    return min(next_upload, _departure(fleet, device, epoch))
+
+
+def _departure(fleet: Fleet, device: Device, epoch: int) -> int:
+    """The next first departure of a shift after epoch (today's or tomorrow's), or never."""
+    ordinal = local_ordinal(epoch)
+    for day in (ordinal, ordinal + 1):
+        schedule = fleet.schedule(device.imei, date.fromordinal(day))
+        if not schedule.off and schedule.depart > epoch:
+            return schedule.depart
+    return _NEVER
