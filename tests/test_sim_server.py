@@ -147,3 +147,45 @@ def test_module_entry_point_lists_serve_options_when_run_with_python_m() -> None
     options = ("--host", "--port", "--seed", "--devices", "--app-key", "--app-secret", "--user-id",
                "--password", "--push-token", "--now")  # fmt: skip
     assert all(option in result.stdout for option in options)
+
+
+def test_cli_serve_applies_shapes_faults_and_realism_when_options_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    captured: dict[str, object] = {}
+    monkeypatch.setattr(
+        "sources.jimi_sim.server.serve", lambda settings, host, port: captured.update(s=settings)
+    )
+    monkeypatch.setenv("JIMI_SIM_SHAPES", "mileage_unit=m")
+    args = ["serve", "--shape", "vin_key=VIN", "--fault", "busy=0.1@jimi.device.track.list", "--exact",
+            "--latency-profile", "production", "--latency", "jimi.device.track.list=5", "--max-calls-per-s", "0"]  # fmt: skip
+    result = CliRunner().invoke(sim_cli.main, args)
+    assert result.exit_code == 0, result.output
+    settings = captured["s"]
+    assert (settings.shapes.mileage_unit, settings.shapes.vin_key) == ("m", "VIN")
+    assert [tuple(rule) for rule in settings.faults] == [("busy", 0.1, "jimi.device.track.list")]
+    assert (settings.late_share, settings.duplicate_share, settings.disorder_share) == (0.0, 0.0, 0.0)
+    assert (
+        settings.latency_for("jimi.device.track.list") == 5.0
+        and settings.latency_for("jimi.device.obd.list") == 0.5
+    )
+    assert settings.max_calls_per_s == 0.0
+
+
+def test_settings_from_env_parses_realism_shapes_and_faults_when_set() -> None:
+    settings = SimSettings.from_env(
+        {
+            "JIMI_SIM_LATE_SHARE": "0.2",
+            "JIMI_SIM_SHAPES": "spec",
+            "JIMI_SIM_FAULTS": "reset=0.01",
+            "JIMI_SIM_TRACES": os.pathsep.join(["a.csv", "b.csv"]),
+            "JIMI_SIM_LATENCY": "jimi.device.track.list=2",
+        }
+    )
+    assert (settings.late_share, settings.shapes.mileage_unit, settings.traces) == (
+        0.2,
+        "m",
+        ("a.csv", "b.csv"),
+    )
+    assert [tuple(rule) for rule in settings.faults] == [("reset", 0.01, "*")]
+    assert settings.latency_s == {"jimi.device.track.list": 2.0}

@@ -34,11 +34,11 @@ def _check_map_type(params: Mapping[str, str]) -> None:
 
 
 @method("jimi.user.device.location.list", "target", blocking=True)
-def location_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
+def location_list(sim: Simulator, params: Mapping[str, str]) -> Answer:
     if params["target"] != sim.settings.user_id:
         raise ApiError(PARAMETER_ERROR, "The account does not exist")
     _check_map_type(params)
-    return {"result": locations(sim, sim.fleet.devices)}
+    return sim.sweep.answer(sim.fleet.devices, sim.clock.now())
 
 
 def locations(sim: Simulator, devices: list[Device]) -> list[dict[str, object]]:

@@ -28,7 +28,9 @@ class Records:
 
     def __init__(self, fleet: Fleet) -> None:
         self.fleet = fleet
-        size = max(CACHE_MIN, 2 * len(fleet.devices))
+        # Day records are small (tens of alarms, a few hundred OBD readings), so keep a month and more per
+        # device: a one-month alarm or OBD query pages through the same device-days again and again.
+        size = max(CACHE_MIN, 40 * len(fleet.devices))
         self._alarms = lru_cache(maxsize=size)(self._day_alarms)
         self._obd = lru_cache(maxsize=size)(self._day_obd)
 

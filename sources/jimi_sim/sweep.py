@@ -14,6 +14,8 @@ import threading
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+import orjson
+
 from sources.jimi_sim.catalogue import Device
 from sources.jimi_sim.daylife import PARK_MARGIN_S, DayActivity, stationary_point
 from sources.jimi_sim.delivery import BLOCK_S
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 MAX_REUSE_S = 3600
 _NEVER = 1 << 62
 # A cursor is a list (cheapest to read and write): these are its slots.
-FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, ANCHOR = range(10)
+FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, ANCHOR, JSON = range(11)
 
 
 class Sweep:
@@ -42,11 +44,26 @@ class Sweep:
         self._cursors: dict[str, list] = {}
         self._lock = threading.Lock()
 
+    def answer(self, devices: list[Device], now: datetime) -> bytes:
+        """The whole location.list body; each entry is serialised once per change and reused after."""
+        parts = []
+        with self._lock:
+            for cursor in self._current(devices, now):
+                if cursor[JSON] is None:
+                    cursor[JSON] = orjson.dumps(cursor[ENTRY])
+                parts.append(cursor[JSON])
+        return b'{"code":0,"message":"success","result":[' + b",".join(parts) + b"]}"
+
     def entries(self, devices: list[Device], now: datetime) -> list[dict[str, object]]:
         """Entries of the devices that have a fix at now (the others are silently left out)."""
+        with self._lock:
+            return [cursor[ENTRY] for cursor in self._current(devices, now)]
+
+    def _current(self, devices: list[Device], now: datetime) -> list[list]:
+        """Brings every device's cursor up to now; the cursors of devices that have an entry."""
         now_epoch = int(now.timestamp())
         out = []
-        with self._lock:  # concurrent sweeps would otherwise race on the cursors' entries
+        if True:  # the caller holds the lock: concurrent sweeps would otherwise race on the entries
             for device in devices:
                 cursor = self._cursors.get(device.imei)
                 if cursor is None or not cursor[FROM] <= now_epoch < cursor[UNTIL]:
@@ -56,7 +73,7 @@ class Sweep:
                 elif cursor[ENTRY] is not None and now_epoch >= cursor[BEAT_DUE]:
                     self._beat(device, cursor, now_epoch)
                 if cursor[ENTRY] is not None:
-                    out.append(cursor[ENTRY])
+                    out.append(cursor)
         return out
 
     def _render(self, device: Device, now: datetime, now_epoch: int) -> list:
@@ -64,20 +81,11 @@ class Sweep:
         if device.expiration <= now:
             status = device_status(fleet, device, now)
             assert status is not None
-            return [
-                now_epoch,
-                _NEVER,
-                _NEVER,
-                location_item(device, status, self.shapes),
-                0,
-                0,
-                None,
-                0,
-                None,
-            ]
+            entry = location_item(device, status, self.shapes)
+            return [now_epoch, _NEVER, _NEVER, entry, 0, 0, None, 0, None, None, None]
         point = fleet.latest_fix(device.imei, now)
         if point is None:
-            return [now_epoch, now_epoch + 60, _NEVER, None, 0, 0, None, 0, None, None]
+            return [now_epoch, now_epoch + 60, _NEVER, None, 0, 0, None, 0, None, None, None]
         epoch = int(point.gps_time.timestamp())
         traced = device.imei in fleet.traces
         owner = fleet.owner(device.imei, epoch) if not traced else None
@@ -89,7 +97,7 @@ class Sweep:
         hb = status.hb_epoch
         entry = location_item(device, status, self.shapes)
         return [now_epoch, until, _next_beat(device, hb), entry, epoch, hb, activity if driving else None,
-                parked_until, owner, None]  # fmt: skip
+                parked_until, owner, None, None]  # fmt: skip
 
     def _drive_on(self, device: Device, cursor: list, now_epoch: int) -> bool:
         """Move a driving vehicle's entry to its newest fix in place (most of a sweep's work)."""
@@ -111,9 +119,9 @@ class Sweep:
             else max(heartbeat_before(fleet, device, now_epoch), epoch)
         )
         battery = 100 if acc else 95 + int(5 * u)
-        odometer = anchor_km(device, activity.day) + min(
-            fixes.cumulative_m()[index] / 1000.0, DAILY_ALLOWANCE_KM
-        )
+        if cursor[ANCHOR] is None:  # the day's odometer anchor: fixed while the activity lasts
+            cursor[ANCHOR] = anchor_km(device, activity.day)
+        odometer = cursor[ANCHOR] + min(fixes.cumulative_m()[index] / 1000.0, DAILY_ALLOWANCE_KM)
         when = epoch_text(epoch)
         entry = cursor[ENTRY]
         entry["status"] = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
@@ -134,7 +142,7 @@ class Sweep:
         elif device.role == "reefer":
             entry["temperature"] = f"{cargo(fleet.settings.seed, device, activity, epoch)[0]:.1f}"
         following = fixes.epochs[index + 1] if index + 1 < len(fixes) else activity.last_epoch + PARK_MARGIN_S
-        cursor[FROM], cursor[UNTIL], cursor[FIX], cursor[HB] = now_epoch, following, epoch, hb
+        cursor[FROM], cursor[UNTIL], cursor[FIX], cursor[HB], cursor[JSON] = now_epoch, following, epoch, hb, None
         cursor[BEAT_DUE] = _next_beat(device, hb)
         return True
 
@@ -159,7 +167,7 @@ class Sweep:
         point = stationary_point(fleet.settings.seed, device, epoch, device.habits.base, False, 0)
         status = fix_status(fleet, device, point, now_epoch, cursor[OWNER])
         cursor[ENTRY].update(location_item(device, status, self.shapes))
-        cursor[FROM], cursor[FIX], cursor[HB] = now_epoch, epoch, status.hb_epoch
+        cursor[FROM], cursor[FIX], cursor[HB], cursor[JSON] = now_epoch, epoch, status.hb_epoch, None
         cursor[UNTIL] = min(epoch + interval, cursor[PARKED_UNTIL] + PARK_MARGIN_S)
         cursor[BEAT_DUE] = _next_beat(device, status.hb_epoch)
         return True
@@ -169,7 +177,7 @@ class Sweep:
         hb = max(heartbeat_before(self.fleet, device, now_epoch), cursor[FIX])
         entry["hbTime"] = epoch_text(hb)
         entry["status"] = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
-        cursor[HB], cursor[BEAT_DUE] = hb, _next_beat(device, hb)
+        cursor[HB], cursor[BEAT_DUE], cursor[JSON] = hb, _next_beat(device, hb), None
 
 
 def _next_beat(device: Device, after: int) -> int:
