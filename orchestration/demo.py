@@ -1,7 +1,8 @@
 """`make demo`: the whole pipeline headless over the last N days of a simulated fleet, then a summary.
 
-Starts the simulator, materializes every asset once (the same assets the schedule runs), prints the mart
-from the published copy and stops the simulator: no process is left running.
+Starts the simulator and the push receiver, replays the window's pushes into the landing folder and loads
+them (as the sensor would), materializes every asset once (the same assets the schedule runs), prints the mart
+from the published copy and stops both servers: no process is left running.
 """
 
 from __future__ import annotations
@@ -9,10 +10,40 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 from . import config
-from .processes import free_port, start_simulator, stop
+from .processes import BIN, fleet_args, free_port, spawn, start_simulator, stop, wait_until_up
+
+
+def replay_pushes(days: int, sim_args: list[str]) -> None:
+    """The window's pushes through the real receiver into the landing folder, then loaded once."""
+    from sources.jimi_sim.settings import SimSettings
+
+    from .push_assets import load_pending
+
+    token = SimSettings.from_env().push_token
+    port = free_port()
+    receiver = spawn(
+        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(config.landing_dir())],
+        env={"JIMI_PUSH_TOKEN": token},
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", receiver)
+        until = datetime.now(UTC).replace(microsecond=0)
+        window = [f"--from={until - timedelta(days=days):%Y-%m-%d %H:%M:%S}", f"--until={until:%Y-%m-%d %H:%M:%S}"]
+        subprocess.run(
+            [str(BIN / "jimi-sim"), "push", "--to", f"http://127.0.0.1:{port}", *window, "--retry-interval", "1",
+             *fleet_args(sim_args)],
+            env={**os.environ, "JIMI_SIM_PUSH_TOKEN": token}, check=True,
+        )  # fmt: skip
+    finally:
+        stop(receiver)
+    summary = load_pending()
+    rows = sum(summary.rows_by_table.values())
+    print(f"push: {summary.files_loaded} landing files, {summary.items} items, {rows} rows loaded", flush=True)
 
 
 def run_demo(days: int, sim_args: list[str]) -> int:
@@ -22,6 +53,7 @@ def run_demo(days: int, sim_args: list[str]) -> int:
         os.environ["SOURCES__JIMI__INITIAL_DAYS"] = str(days)
         from .headless import materialize_all
 
+        replay_pushes(days, sim_args)
         if not materialize_all():
             print("demo: the pipeline failed", file=sys.stderr)
             return 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import config
 from .demo import print_summary
-from .processes import BIN, spawn, start_simulator, stop, wait_until_up
+from .processes import BIN, fleet_args, spawn, start_simulator, stop, wait_until_up
 
 DAGSTER_YAML = """\
 # Written by `make run` when missing; edit freely.
@@ -39,17 +39,6 @@ def dagster_home() -> Path:
     if not settings.exists():
         settings.write_text(DAGSTER_YAML)
     return home
-
-
-def fleet_args(sim_args: list[str]) -> list[str]:
-    """The `serve` options that define the fleet, so the push sender sends for the fleet the API serves."""
-    parser = argparse.ArgumentParser(add_help=False)
-    for option in ("--seed", "--devices", "--now"):
-        parser.add_argument(option)
-    parser.add_argument("--trace", action="append", default=[])
-    known, _ = parser.parse_known_args(sim_args)
-    out = [item for option in ("seed", "devices", "now") if getattr(known, option) for item in (f"--{option}", getattr(known, option))]
-    return out + [item for trace in known.trace for item in ("--trace", trace)]
 
 
 def start_push(port: int, sim_args: list[str]) -> list:

@@ -7,6 +7,7 @@ and nothing is left running.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -75,3 +76,14 @@ def stop(process: subprocess.Popen, grace_s: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def fleet_args(sim_args: list[str]) -> list[str]:
+    """The `serve` options that define the fleet, so the push sender sends for the fleet the API serves."""
+    parser = argparse.ArgumentParser(add_help=False)
+    for option in ("--seed", "--devices", "--now"):
+        parser.add_argument(option)
+    parser.add_argument("--trace", action="append", default=[])
+    known, _ = parser.parse_known_args(sim_args)
+    out = [item for option in ("seed", "devices", "now") if getattr(known, option) for item in (f"--{option}", getattr(known, option))]
+    return out + [item for trace in known.trace for item in ("--trace", trace)]
