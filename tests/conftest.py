@@ -24,7 +24,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder filled by materialising every asset once against a wall-clock simulator (6 devices)."""
+    """A data folder filled as `make demo` does against a wall-clock simulator (6 devices, 3 days): the
+    window's pushes replayed through the receiver and loaded, then every asset materialised once."""
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import SimSettings
 
@@ -33,8 +34,10 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with running_simulator(SimSettings(devices=6)) as url:
         os.environ.update({"JIMI_DATA_DIR": str(folder), "JIMI_SIM_URL": url, "SOURCES__JIMI__INITIAL_DAYS": "3"})
         try:
+            from orchestration.demo import replay_pushes
             from orchestration.headless import materialize_all
 
+            replay_pushes(3, ["--devices", "6"])
             assert materialize_all()
         finally:
             os.environ.clear()
