@@ -32,9 +32,28 @@ def ensure_dbt_env() -> None:
         os.environ.setdefault(key, value)
 
 
+# Everything `dbt parse` reads: a change to any of these makes the manifest stale.
+PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "snapshots", "tests")
+
+
+def manifest_is_stale() -> bool:
+    """True when the manifest is missing or older than any file of the project (a pulled or edited model)."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    for name in PROJECT_SOURCES:
+        path = TRANSFORM_DIR / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        if any(item.is_file() and item.stat().st_mtime > built for item in files):
+            return True
+    return False
+
+
 def ensure_manifest() -> Path:
-    """`dbt parse` once when the manifest is missing, so definitions load on a fresh clone."""
-    if not dbt_project.manifest_path.exists():
+    """`dbt parse` when the manifest is missing or stale, so definitions load on a fresh clone and after a
+    pull: an old manifest would hand Dagster models and tests that no longer exist (or miss new ones)."""
+    if manifest_is_stale():
         subprocess.run(
             [str(DBT_EXECUTABLE), "parse", "--quiet", "--profiles-dir", str(TRANSFORM_DIR)],
             cwd=TRANSFORM_DIR,

@@ -137,3 +137,19 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
         warehouse.close()
     assert {(imei, moment.astimezone(UTC)) for imei, moment in rows} == expected
     assert len(rows) == len(expected) > 100
+
+
+def test_ensure_manifest_reparses_when_a_model_is_newer_than_the_manifest():
+    import os
+
+    from orchestration.dbt_project import dbt_project, ensure_manifest, manifest_is_stale
+
+    ensure_manifest()
+    assert not manifest_is_stale()
+    manifest = dbt_project.manifest_path
+    older = min(path.stat().st_mtime for path in (manifest.parents[1] / "models").rglob("*.sql")) - 60
+    os.utime(manifest, (older, older))  # as if a pull had brought newer models
+    assert manifest_is_stale()
+    ensure_manifest()
+    assert not manifest_is_stale()
+    assert manifest.stat().st_mtime > older + 60
