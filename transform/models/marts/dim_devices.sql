@@ -6,22 +6,123 @@ devices as (
 
 ),
 
-final as (
+groups as (
+
+    select * from {{ ref('stg_jimi__device_groups') }}
+
+),
+
+polled_alarms as (
+
+    select imei from {{ ref('stg_jimi__alarms') }}
+
+),
+
+pushed_alarms as (
+
+    select imei from {{ ref('stg_jimi_push__alarms') }}
+
+),
+
+polled_obd as (
+
+    select imei from {{ ref('stg_jimi__obd_readings') }}
+
+),
+
+pushed_obd as (
+
+    select imei from {{ ref('stg_jimi_push__obd_readings') }}
+
+),
+
+polled_faults as (
+
+    select imei from {{ ref('stg_jimi__obd_faults') }}
+
+),
+
+pushed_faults as (
+
+    select imei from {{ ref('stg_jimi_push__fault_codes') }}
+
+),
+
+listed as (
 
     select
-        imei,
-        coalesce(nullif(device_name, ''), imei) as device_name,
-        model,
-        vehicle_name,
-        vehicle_number,
-        vehicle_icon,
-        driver_name,
-        group_name,
-        is_enabled,
-        expires_at,
-        activated_at
+        devices.imei,
+        coalesce(nullif(devices.device_name, ''), devices.imei) as device_name,
+        devices.model,
+        devices.vehicle_name,
+        devices.vehicle_number,
+        devices.vehicle_model,
+        devices.vehicle_icon,
+        devices.vin,
+        devices.driver_name,
+        devices.driver_phone,
+        devices.group_id,
+        -- The group list is the authority on a group's name; the device list repeats it and may lag a rename.
+        coalesce(groups.group_name, devices.group_name) as group_name,
+        true as is_listed,
+        devices.is_enabled,
+        devices.expires_at,
+        devices.activated_at
 
     from devices
+    left join groups on devices.group_id = groups.group_id
+
+),
+
+seen as (
+
+    select imei from polled_alarms
+    union
+    select imei from pushed_alarms
+    union
+    select imei from polled_obd
+    union
+    select imei from pushed_obd
+    union
+    select imei from polled_faults
+    union
+    select imei from pushed_faults
+
+),
+
+unlisted as (
+
+    -- Pushes (and rarely polls) can name a device the account's device list does not have (yet): added
+    -- after the last daily device poll, or moved to another account. It still gets a row, so every fact
+    -- keeps its device, named by its IMEI until the device list knows it.
+    select
+        seen.imei,
+        seen.imei as device_name,
+        null::varchar as model,
+        null::varchar as vehicle_name,
+        null::varchar as vehicle_number,
+        null::varchar as vehicle_model,
+        null::varchar as vehicle_icon,
+        null::varchar as vin,
+        null::varchar as driver_name,
+        null::varchar as driver_phone,
+        null::varchar as group_id,
+        null::varchar as group_name,
+        false as is_listed,
+        null::boolean as is_enabled,
+        null::timestamptz as expires_at,
+        null::timestamptz as activated_at
+
+    from seen
+    anti join listed on seen.imei = listed.imei
+
+),
+
+final as (
+
+    select * from listed
+    union all
+    select * from unlisted
 
 )
 
