@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dagster import materialize
+from dagster import DagsterInstance, materialize
 
 from .assets import MODE_TAG, jimi_dbt_assets, jimi_history_assets, jimi_snapshot_assets, published_marts
 from .dbt_project import dbt_resource
@@ -16,12 +16,16 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 def materialize_all(quiet: bool = True) -> bool:
     """Every polled resource from its cursor (as the schedules do), then dbt and the published marts."""
-    result = materialize(
-        [jimi_snapshot_assets, jimi_history_assets, jimi_dbt_assets, published_marts],
-        resources={"dbt": dbt_resource()},
-        partition_key=datetime.now(UTC).strftime("%Y-%m-%d"),
-        tags={MODE_TAG: "incremental"},
-        run_config=QUIET if quiet else None,
-        raise_on_error=False,
-    )
+    # An instance of our own, entered, so this run never inherits the definitions-state storage of an
+    # instance someone else created and disposed earlier in the process (Dagster keeps it in a ContextVar).
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            [jimi_snapshot_assets, jimi_history_assets, jimi_dbt_assets, published_marts],
+            resources={"dbt": dbt_resource()},
+            instance=instance,
+            partition_key=datetime.now(UTC).strftime("%Y-%m-%d"),
+            tags={MODE_TAG: "incremental"},
+            run_config=QUIET if quiet else None,
+            raise_on_error=False,
+        )
     return result.success
