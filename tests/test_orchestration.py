@@ -27,14 +27,26 @@ POLLING_KEYS = {
 DBT_KEYS = {
     "staging/stg_jimi__devices",
     "staging/stg_jimi__track_points",
+    "staging/stg_jimi__alarms",
+    "staging/stg_jimi__obd_readings",
+    "staging/stg_jimi__obd_faults",
+    "staging/stg_jimi__device_groups",
+    "staging/stg_jimi_push__alarms",
+    "staging/stg_jimi_push__obd_readings",
+    "staging/stg_jimi_push__fault_codes",
     "marts/dim_devices",
     "marts/fct_device_days",
+    "marts/fct_alarms",
+    "marts/fct_obd_readings",
+    "marts/fct_fault_codes",
 }
+# Seeds and snapshots are dbt assets too, so `dbt build` under the dbt asset loads and snapshots them.
+DBT_SEED_AND_SNAPSHOT_KEYS = {"seeds/alarm_types", "seeds/dtc_codes", "snapshots/snap_jimi__devices"}
 
 
 def test_definitions_have_exact_polling_and_transform_asset_keys_when_loaded():
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert POLLING_KEYS | DBT_KEYS | {"published_marts"} <= keys
+    assert POLLING_KEYS | DBT_KEYS | DBT_SEED_AND_SNAPSHOT_KEYS | {"published_marts"} <= keys
     assert {key for key in keys if key.startswith(("jimi/", "staging/stg_jimi", "marts/"))} == POLLING_KEYS | DBT_KEYS
 
 
@@ -44,6 +56,12 @@ def test_definitions_join_lineage_when_dbt_sources_resolve_to_dlt_assets():
     assert graph.get(AssetKey(["staging", "stg_jimi__devices"])).parent_keys == {AssetKey(["jimi", "devices"])}
     assert graph.get(AssetKey(["jimi", "track_points"])).partitions_def is not None
     assert graph.get(AssetKey(["jimi", "live_locations"])).partitions_def is None
+    # A raw table read through source_or_empty (absent until a device reports a DTC) still joins the graph.
+    assert graph.get(AssetKey(["staging", "stg_jimi__obd_faults"])).parent_keys == {AssetKey(["jimi", "obd_faults"])}
+    assert graph.get(AssetKey(["snapshots", "snap_jimi__devices"])).parent_keys == {
+        AssetKey(["staging", "stg_jimi__devices"])
+    }
+    assert AssetKey(["seeds", "alarm_types"]) in graph.get(AssetKey(["marts", "fct_alarms"])).parent_keys
 
 
 EXPECTED_TICKS = {

@@ -1,30 +1,34 @@
 {#-
-    A source table, or an empty relation with the given columns and types when the table does not exist
-    yet (a push family nobody has sent, a resource never polled), so staging builds on any warehouse.
-
-    columns: a mapping of column name -> DuckDB type, in the order the empty relation should have them;
-    name every column the model reads. Usage:
-        select * from {{ source_or_empty('jimi_push', 'trip_reports', {'imei': 'varchar', 'begin_time': 'timestamptz'}) }}
-    source() is always called, so lineage, freshness and the Dagster asset graph stay the same.
+    `(select <columns> from source(source_name, table_name))`, or, while that raw table does not exist yet (dlt
+    creates a table only once something lands in it, e.g. the first DTC), the same columns as typed nulls
+    `where false`: staging then yields an empty, correctly typed relation instead of failing.
+    `columns` maps column name -> SQL type; every column is cast to its type. A column the table lacks (added
+    later to the loader) reads as null, so older warehouses keep building. The result is parenthesised so it
+    serves both as a CTE body and after `from`; source() is always called, so lineage and freshness stay.
 -#}
 {% macro source_or_empty(source_name, table_name, columns) -%}
     {%- set relation = source(source_name, table_name) -%}
+    {%- set existing = none -%}
     {%- if execute -%}
         {%- set existing = adapter.get_relation(
-            database=relation.database, schema=relation.schema, identifier=relation.identifier
-        ) -%}
-    {%- else -%}
-        {%- set existing = relation -%}
+            database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
     {%- endif -%}
+    (
     {%- if existing is not none -%}
-        {{ relation }}
-    {%- else -%}
-        (
-            select
-            {%- for name, data_type in columns.items() %}
-                cast(null as {{ data_type }}) as {{ name }}{{ "," if not loop.last }}
-            {%- endfor %}
-            where false
-        )
-    {%- endif -%}
+        {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
+    select
+        {%- for column, data_type in columns.items() %}
+        cast({{ column if column | lower in present else 'null' }} as {{ data_type }}) as {{ column }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    {%- else %}
+    select
+        {%- for column, data_type in columns.items() %}
+        cast(null as {{ data_type }}) as {{ column }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    where false
+    {%- endif %}
+    )
 {%- endmacro %}

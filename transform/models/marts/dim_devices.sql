@@ -6,22 +6,34 @@ devices as (
 
 ),
 
+groups as (
+
+    select * from {{ ref('stg_jimi__device_groups') }}
+
+),
+
 final as (
 
     select
-        imei,
-        coalesce(nullif(device_name, ''), imei) as device_name,
-        model,
-        vehicle_name,
-        vehicle_number,
-        vehicle_icon,
-        driver_name,
-        group_name,
-        is_enabled,
-        expires_at,
-        activated_at
+        devices.imei,
+        coalesce(nullif(devices.device_name, ''), devices.imei) as device_name,
+        devices.model,
+        devices.vehicle_name,
+        devices.vehicle_number,
+        devices.vehicle_model,
+        devices.vehicle_icon,
+        devices.vin,
+        devices.driver_name,
+        devices.driver_phone,
+        devices.group_id,
+        -- The group list is the authority on a group's name; the device list repeats it and may lag a rename.
+        coalesce(groups.group_name, devices.group_name) as group_name,
+        devices.is_enabled,
+        devices.expires_at,
+        devices.activated_at
 
     from devices
+    left join groups on devices.group_id = groups.group_id
 
 )
 

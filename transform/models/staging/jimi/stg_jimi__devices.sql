@@ -12,18 +12,29 @@ renamed as (
         imei,
         device_name,
         model,
-        vehicle_name,
-        vehicle_number,
+        nullif(trim(vehicle_name), '') as vehicle_name,
+        nullif(trim(vehicle_number), '') as vehicle_number,
+        nullif(trim(vehicle_model), '') as vehicle_model,
         vehicle_icon,
-        driver_name,
-        group_id,
-        group_name,
+        -- `vin` from the detail call, else the frame number the device list carries.
+        coalesce(nullif(trim(vin), ''), nullif(trim(car_frame), '')) as vin,
+        nullif(trim(driver_name), '') as driver_name,
+        nullif(trim(driver_phone), '') as driver_phone,
+        nullif(trim(group_id), '') as group_id,
+        nullif(trim(group_name), '') as group_name,
         coalesce(enabled, true) as is_enabled,
         expires_at,
         activated_at
 
     from source
 
+),
+
+deduplicated as (
+
+    select * from renamed
+    qualify row_number() over (partition by imei order by activated_at desc nulls last) = 1
+
 )
 
-select * from renamed
+select * from deduplicated
