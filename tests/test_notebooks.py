@@ -36,7 +36,7 @@ def test_notebook_says_what_it_answers_and_sets_its_scope_first_when_read(path: 
     assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     for name in ("START_DATE", "END_DATE", "DEVICES"):
-        assert re.search(rf"^{name}\b.*=", first_code.source, re.M), f"{name} is not set in the first code cell"
+        assert re.search(rf"^{name}\b.*=", first_code.source, re.MULTILINE), f"{name} is not set in the first code cell"
 
 
 @pytest.mark.parametrize("path", [*NOTEBOOKS, NOTEBOOK_DIR / "marts.py"], ids=lambda path: path.name)
