@@ -42,8 +42,9 @@ backfill: install
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster} $(VENV)/bin/dagster job backfill -m orchestration.definitions \
 		-j $(JOB) --from $(FROM) --to $(TO) --noprompt
 
+# The kernel is the venv's own python3 (marts, duckdb, folium importable); root (containers) needs --allow-root.
 notebook: install  ## JupyterLab on 127.0.0.1 over the published marts
-	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: install
 	$(VENV)/bin/ruff check sources orchestration tests bench
