@@ -2,7 +2,11 @@ with
 
 source as (
 
-    select * from {{ source('jimi', 'track_points') }}
+    select * from {{ source_or_empty('jimi', 'track_points', {
+        'imei': 'varchar', 'gps_time': 'timestamptz', 'lat': 'double', 'lng': 'double',
+        'speed_kmh': 'double', 'direction_deg': 'double', 'pos_type': 'smallint', 'satellites': 'smallint',
+        'acc_on': 'boolean', 'ignition_on': 'boolean', 'altitude_m': 'double'
+    }) }}
 
 ),
 
@@ -17,6 +21,7 @@ renamed as (
         direction_deg,
         pos_type,
         satellites,
+        altitude_m,
         coalesce(acc_on, ignition_on) as is_ignition_on
 
     from source

@@ -1,0 +1,40 @@
+with
+
+source as (
+
+    select * from {{ source_or_empty('jimi', 'parking', {
+        'imei': 'varchar', 'start_time': 'timestamptz', 'end_time': 'timestamptz', 'duration_s': 'bigint',
+        'stop_seconds': 'bigint', 'lat': 'double', 'lng': 'double', 'address': 'varchar', 'acc_on': 'boolean',
+        'stop_kind': 'varchar', 'device_name': 'varchar'
+    }) }}
+
+),
+
+renamed as (
+
+    select
+        imei,
+        start_time as started_at,
+        end_time as ended_at,
+        -- durSecond is end - start; stopSecond is documented ambiguously and kept beside it.
+        duration_s,
+        stop_seconds as stop_s,
+        lat,
+        lng,
+        nullif(address, '') as address,
+        acc_on as is_ignition_on,
+        stop_kind
+
+    from source
+    where imei is not null and start_time is not null
+
+),
+
+deduplicated as (
+
+    select * from renamed
+    qualify row_number() over (partition by imei, started_at order by ended_at desc nulls last) = 1
+
+)
+
+select * from deduplicated
