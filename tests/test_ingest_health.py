@@ -62,8 +62,8 @@ def faulty_settings(**overrides) -> SimSettings:
 def polled(url: str, data_dir: Path, **overrides):
     # One worker: a revoked token then costs exactly the call that met the fault (concurrent calls would
     # all see 1004 for one injected fault).
-    args = dict(base_url=url, now=NOW, initial_days=9, max_workers=1, max_attempts=20, backoff_s=0.0,
-                timeout_s=1.0, calls_per_second=0, token_dir=str(data_dir / "tokens"))  # fmt: skip
+    args = {"base_url": url, "now": NOW, "initial_days": 9, "max_workers": 1, "max_attempts": 20, "backoff_s": 0.0,
+                "timeout_s": 1.0, "calls_per_second": 0, "token_dir": str(data_dir / "tokens")}  # fmt: skip
     return load_jimi(RESOURCES, **{**args, **overrides})
 
 
