@@ -1,8 +1,14 @@
 with
 
-track_points as (
+position_days as (
 
-    select * from {{ ref('stg_jimi__track_points') }}
+    select * from {{ ref('int_position_days') }}
+
+),
+
+event_parts as (
+
+    select * from {{ ref('int_motion_events') }}
 
 ),
 
@@ -12,84 +18,61 @@ devices as (
 
 ),
 
-segments as (
+event_days as (
 
+    -- Trips and stops split at UTC midnight: each segment counts on the day of its later fix.
     select
         imei,
-        fixed_at,
-        speed_kmh,
-        lag(fixed_at) over by_device as previous_fixed_at,
-        {{ haversine_km('lag(lat) over by_device', 'lag(lng) over by_device', 'lat', 'lng') }} as segment_km
+        part_date as activity_date,
+        sum(case when event_type = 'trip' then part_distance_km else 0 end) as distance_km,
+        sum(case when event_type = 'trip' then part_driving_s else 0 end) as driving_seconds,
+        -- Standing with the engine on: halts inside trips, and idling stops.
+        sum(
+            case
+                when event_type = 'trip' then part_idle_s
+                when stop_kind = 'idling' then part_duration_s
+                else 0
+            end
+        ) as idle_seconds,
+        sum(case when event_type = 'stop' and stop_kind <> 'idling' then part_duration_s else 0 end)
+            as parked_seconds,
+        count(distinct case when event_type = 'trip' and cast(timezone('UTC', started_at) as date) = part_date
+            then event_id end) as trip_count,
+        count(distinct case when event_type = 'stop' and cast(timezone('UTC', started_at) as date) = part_date
+            then event_id end) as stop_count,
+        sum(part_duration_s) as known_seconds
 
-    from track_points
-    window by_device as (partition by imei order by fixed_at)
-
-),
-
-measured as (
-
-    select
-        imei,
-        -- A segment belongs to the UTC day its later fix falls on.
-        cast(timezone('UTC', fixed_at) as date) as activity_date,
-        fixed_at,
-        speed_kmh,
-        coalesce(segment_km, 0) as segment_km,
-        coalesce(date_diff('second', previous_fixed_at, fixed_at), 0) as segment_s
-
-    from segments
-
-),
-
-classified as (
-
-    select
-        *,
-        segment_s > 0
-            and segment_km / (segment_s / 3600.0) > {{ var('max_plausible_speed_kmh') }} as is_jump,
-        segment_s between 1 and {{ var('max_segment_gap_s') }}
-            and (
-                coalesce(speed_kmh, 0) >= {{ var('moving_speed_kmh') }}
-                or segment_km / (segment_s / 3600.0) >= {{ var('moving_speed_kmh') }}
-            ) as is_driving
-
-    from measured
-
-),
-
-daily as (
-
-    select
-        imei,
-        activity_date,
-        count(*) as fix_count,
-        min(fixed_at) as first_fix_at,
-        max(fixed_at) as last_fix_at,
-        round(sum(case when not is_jump then segment_km else 0 end), 3) as distance_km,
-        sum(case when is_driving and not is_jump then segment_s else 0 end) as driving_seconds,
-        max(speed_kmh) as max_speed_kmh
-
-    from classified
-    group by imei, activity_date
+    from event_parts
+    group by imei, part_date
 
 ),
 
 final as (
 
     select
-        daily.imei || '_' || strftime(daily.activity_date, '%Y-%m-%d') as device_day_id,
-        daily.imei,
+        position_days.imei || '_' || strftime(position_days.fix_date, '%Y-%m-%d') as device_day_id,
+        position_days.imei,
         devices.device_name,
-        daily.activity_date,
-        daily.distance_km,
-        daily.driving_seconds,
-        daily.max_speed_kmh,
-        daily.fix_count,
-        daily.first_fix_at,
-        daily.last_fix_at
+        position_days.fix_date as activity_date,
+        cast(round(coalesce(event_days.distance_km, 0), 3) as double) as distance_km,
+        coalesce(event_days.driving_seconds, 0) as driving_seconds,
+        coalesce(event_days.idle_seconds, 0) as idle_seconds,
+        coalesce(event_days.parked_seconds, 0) as parked_seconds,
+        coalesce(event_days.trip_count, 0) as trip_count,
+        coalesce(event_days.stop_count, 0) as stop_count,
+        position_days.max_speed_kmh,
+        position_days.fix_count,
+        position_days.gps_jump_count,
+        position_days.first_fix_at,
+        position_days.last_fix_at,
+        -- The share of the day whose state is known: inside a derived trip or stop.
+        round(least(coalesce(event_days.known_seconds, 0) / 86400.0, 1.0), 4) as data_coverage_share
 
-    from daily
-    left join devices on daily.imei = devices.imei
+    from position_days
+    left join event_days
+        on position_days.imei = event_days.imei
+        and position_days.fix_date = event_days.activity_date
+    left join devices on position_days.imei = devices.imei
 
 )
 

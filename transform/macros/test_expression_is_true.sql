@@ -1,0 +1,4 @@
+{#- Fails for every row where the boolean SQL expression is false (e.g. "started_at <= ended_at"). -#}
+{% test expression_is_true(model, expression) %}
+select * from {{ model }} where not ({{ expression }})
+{% endtest %}

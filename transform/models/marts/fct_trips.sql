@@ -1,0 +1,404 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_tail',
+        replace_tail_order='started_at',
+        on_schema_change='fail'
+    )
+}}
+
+{#-
+    Derived trips, reconciled with the API's mileage report and the devices' pushed trip reports; report
+    trips that no derived trip overlaps (no fixes were loaded for them) are kept with their own source.
+
+    Incremental runs redo each device's trips from the earlier of: a day before its first derived trip
+    that changed (re-derived differently, new or gone), and reconcile_lookback_days before its newest trip
+    (reports for recent days keep arriving and are re-polled for a week). Reports loaded for older days (a
+    long backfill) need a --full-refresh.
+-#}
+
+with
+
+derived as (
+
+    select * from {{ ref('int_trips_derived') }}
+
+),
+
+mileage_report as (
+
+    select * from {{ ref('stg_jimi__trips') }}
+
+),
+
+push_reports as (
+
+    select * from {{ ref('stg_jimi_push__trip_reports') }}
+    -- Only the end report has the trip's totals; a start report alone is a trip still under way.
+    where trip_phase = 'end' and ended_at is not null
+
+),
+
+devices as (
+
+    select * from {{ ref('dim_devices') }}
+
+),
+
+{% if is_incremental() %}
+
+derived_keys as (
+
+    select
+        trip_id, imei, started_at, ended_at, cast(round(distance_km, 3) as double) as distance_km, fix_count, is_open,
+        max_speed_kmh, idle_s
+    from derived
+
+),
+
+existing_derived as (
+
+    select
+        trip_id, imei, started_at, ended_at, distance_km, fix_count, is_open, max_speed_kmh, idle_s
+    from {{ this }}
+    where source = 'derived'
+
+),
+
+changed as (
+
+    (select * from derived_keys except select * from existing_derived)
+    union all
+    (select * from existing_derived except select * from derived_keys)
+
+),
+
+bounds as (
+
+    select
+        imei,
+        min(started_at) - interval 1 day as redo_from
+
+    from changed
+    group by imei
+
+    union all
+
+    select
+        imei,
+        max(started_at) - interval {{ var('reconcile_lookback_days') }} day as redo_from
+
+    from {{ this }}
+    group by imei
+
+    union all
+
+    -- A renamed device: its name is on every row, so all of them are redone.
+    select distinct existing.imei, timestamptz '-infinity' as redo_from
+    from {{ this }} as existing
+    inner join devices using (imei)
+    where existing.device_name is distinct from devices.device_name
+
+),
+
+all_devices as (
+
+    select imei from derived
+    union
+    select imei from mileage_report
+    union
+    select imei from push_reports
+
+),
+
+candidate_bounds as (
+
+    select
+        all_devices.imei,
+        min(bounds.redo_from) as redo_before
+
+    from all_devices
+    left join bounds using (imei)
+    group by all_devices.imei
+
+),
+
+redo_from as (
+
+    -- Redo from a derived trip that exists now (the latest one at or before the bound), so the batch
+    -- starts with it and replace_tail also removes trips that have vanished since. A device the table
+    -- has never seen, or with no trip before the bound, is done in full.
+    select
+        candidate_bounds.imei,
+        coalesce(max(derived.started_at), timestamptz '-infinity') as redo_from
+
+    from candidate_bounds
+    left join derived
+        on derived.imei = candidate_bounds.imei
+        and derived.started_at <= candidate_bounds.redo_before
+    group by candidate_bounds.imei
+
+),
+
+derived_in_scope as (
+
+    select derived.*
+    from derived
+    inner join redo_from using (imei)
+    where derived.started_at >= redo_from.redo_from
+
+),
+
+{% else %}
+
+derived_in_scope as (
+
+    select * from derived
+
+),
+
+{% endif %}
+
+api_matches as (
+
+    -- Every mileage-report trip overlapping a derived trip in time: the API may split or merge trips.
+    select
+        derived_in_scope.trip_id,
+        count(*) as api_trip_count,
+        sum(cast(mileage_report.distance_km as decimal(18, 6))) as api_distance_km,
+        max(mileage_report.distance_raw_unit) as api_distance_raw_unit
+
+    from derived_in_scope
+    inner join mileage_report
+        on mileage_report.imei = derived_in_scope.imei
+        and mileage_report.started_at < derived_in_scope.ended_at
+        and derived_in_scope.started_at < mileage_report.ended_at
+    group by derived_in_scope.trip_id
+
+),
+
+push_matches as (
+
+    select
+        derived_in_scope.trip_id,
+        count(*) as push_trip_count,
+        sum(cast(push_reports.distance_km as decimal(18, 6))) as push_distance_km,
+        sum(cast(push_reports.fuel_l as decimal(18, 6))) as fuel_used_l
+
+    from derived_in_scope
+    inner join push_reports
+        on push_reports.imei = derived_in_scope.imei
+        and push_reports.started_at < derived_in_scope.ended_at
+        and derived_in_scope.started_at < push_reports.ended_at
+    group by derived_in_scope.trip_id
+
+),
+
+derived_trips as (
+
+    select
+        derived_in_scope.trip_id,
+        derived_in_scope.imei,
+        'derived' as source,
+        derived_in_scope.started_at,
+        derived_in_scope.ended_at,
+        derived_in_scope.duration_s,
+        derived_in_scope.driving_s,
+        derived_in_scope.idle_s,
+        derived_in_scope.distance_km,
+        derived_in_scope.max_speed_kmh,
+        derived_in_scope.start_lat,
+        derived_in_scope.start_lng,
+        derived_in_scope.end_lat,
+        derived_in_scope.end_lng,
+        push_matches.fuel_used_l,
+        derived_in_scope.fix_count,
+        derived_in_scope.is_open,
+        coalesce(api_matches.api_trip_count, 0) as api_trip_count,
+        api_matches.api_distance_km,
+        api_matches.api_distance_raw_unit,
+        coalesce(push_matches.push_trip_count, 0) as push_trip_count,
+        push_matches.push_distance_km
+
+    from derived_in_scope
+    left join api_matches using (trip_id)
+    left join push_matches using (trip_id)
+
+),
+
+api_only as (
+
+    select
+        mileage_report.imei || '_a_' || cast(epoch(mileage_report.started_at) as bigint) as trip_id,
+        mileage_report.imei,
+        'api_mileage' as source,
+        mileage_report.started_at,
+        mileage_report.ended_at,
+        date_diff('second', mileage_report.started_at, mileage_report.ended_at) as duration_s,
+        mileage_report.run_s as driving_s,
+        mileage_report.idle_s,
+        cast(mileage_report.distance_km as decimal(18, 6)) as distance_km,
+        mileage_report.max_speed_kmh,
+        mileage_report.start_lat,
+        mileage_report.start_lng,
+        mileage_report.end_lat,
+        mileage_report.end_lng,
+        cast(null as decimal(18, 6)) as fuel_used_l,
+        cast(null as bigint) as fix_count,
+        false as is_open,
+        1 as api_trip_count,
+        cast(mileage_report.distance_km as decimal(18, 6)) as api_distance_km,
+        mileage_report.distance_raw_unit as api_distance_raw_unit,
+        0 as push_trip_count,
+        cast(null as decimal(18, 6)) as push_distance_km
+
+    from mileage_report
+    {% if is_incremental() %}
+    inner join redo_from using (imei)
+    where mileage_report.started_at >= redo_from.redo_from
+        and not exists (
+    {% else %}
+    where not exists (
+    {% endif %}
+            select 1 from derived
+            where derived.imei = mileage_report.imei
+                and derived.started_at < mileage_report.ended_at
+                and mileage_report.started_at < derived.ended_at
+        )
+
+),
+
+push_only as (
+
+    select
+        push_reports.imei || '_p_' || cast(epoch(push_reports.started_at) as bigint) as trip_id,
+        push_reports.imei,
+        'push_trip_report' as source,
+        push_reports.started_at,
+        push_reports.ended_at,
+        date_diff('second', push_reports.started_at, push_reports.ended_at) as duration_s,
+        greatest(date_diff('second', push_reports.started_at, push_reports.ended_at) - push_reports.idle_s, 0)
+            as driving_s,
+        push_reports.idle_s,
+        cast(push_reports.distance_km as decimal(18, 6)) as distance_km,
+        cast(null as double) as max_speed_kmh,
+        push_reports.start_lat,
+        push_reports.start_lng,
+        push_reports.end_lat,
+        push_reports.end_lng,
+        cast(push_reports.fuel_l as decimal(18, 6)) as fuel_used_l,
+        cast(null as bigint) as fix_count,
+        false as is_open,
+        0 as api_trip_count,
+        cast(null as decimal(18, 6)) as api_distance_km,
+        cast(null as varchar) as api_distance_raw_unit,
+        1 as push_trip_count,
+        cast(push_reports.distance_km as decimal(18, 6)) as push_distance_km
+
+    from push_reports
+    {% if is_incremental() %}
+    inner join redo_from using (imei)
+    where push_reports.started_at >= redo_from.redo_from
+        and not exists (
+    {% else %}
+    where not exists (
+    {% endif %}
+            select 1 from derived
+            where derived.imei = push_reports.imei
+                and derived.started_at < push_reports.ended_at
+                and push_reports.started_at < derived.ended_at
+        )
+        and not exists (
+            select 1 from mileage_report
+            where mileage_report.imei = push_reports.imei
+                and mileage_report.started_at < push_reports.ended_at
+                and push_reports.started_at < mileage_report.ended_at
+        )
+
+),
+
+unioned as (
+
+    select * from derived_trips
+    union all
+    select * from api_only
+    union all
+    select * from push_only
+
+),
+
+reconciled as (
+
+    select
+        *,
+        -- The derived distance is the reference; a report differing by more than the tolerance (the
+        -- larger of a share and an absolute margin) is flagged. An open trip is still growing: not judged.
+        case
+            when source <> 'derived' or is_open then null
+            when api_distance_km is null and push_distance_km is null then null
+            else coalesce(
+                    abs(api_distance_km - distance_km) > greatest(
+                        {{ var('trip_distance_tolerance_pct') }} / 100.0 * distance_km,
+                        {{ var('trip_distance_tolerance_km') }}
+                    ),
+                    false
+                )
+                or coalesce(
+                    abs(push_distance_km - distance_km) > greatest(
+                        {{ var('trip_distance_tolerance_pct') }} / 100.0 * distance_km,
+                        {{ var('trip_distance_tolerance_km') }}
+                    ),
+                    false
+                )
+        end as is_distance_mismatch,
+        -- About a thousand times off: the report's distance was read in the wrong unit (metres vs km).
+        case
+            when source <> 'derived' or api_distance_km is null or distance_km < 0.1 then null
+            else api_distance_km / distance_km between 300 and 3000
+                or api_distance_km / distance_km between 1 / 3000.0 and 1 / 300.0
+        end as is_distance_unit_suspect
+
+    from unioned
+
+),
+
+final as (
+
+    select
+        reconciled.trip_id,
+        reconciled.imei,
+        devices.device_name,
+        reconciled.source,
+        reconciled.started_at,
+        reconciled.ended_at,
+        cast(timezone('UTC', reconciled.started_at) as date) as start_date,
+        reconciled.duration_s,
+        reconciled.driving_s,
+        reconciled.idle_s,
+        cast(round(reconciled.distance_km, 3) as double) as distance_km,
+        case
+            when reconciled.duration_s > 0
+                then round(cast(reconciled.distance_km as double) / (reconciled.duration_s / 3600.0), 1)
+        end as avg_speed_kmh,
+        reconciled.max_speed_kmh,
+        reconciled.start_lat,
+        reconciled.start_lng,
+        reconciled.end_lat,
+        reconciled.end_lng,
+        cast(reconciled.fuel_used_l as double) as fuel_used_l,
+        reconciled.fix_count,
+        reconciled.is_open,
+        reconciled.api_trip_count,
+        cast(round(reconciled.api_distance_km, 3) as double) as api_distance_km,
+        reconciled.api_distance_raw_unit,
+        reconciled.push_trip_count,
+        cast(round(reconciled.push_distance_km, 3) as double) as push_distance_km,
+        reconciled.is_distance_mismatch,
+        reconciled.is_distance_unit_suspect
+
+    from reconciled
+    left join devices using (imei)
+
+)
+
+select * from final
