@@ -1,8 +1,9 @@
 """Asset checks on ingestion health, evaluated on the published marts after every publish.
 
 - `devices_not_silent`: fails when a device that reported yesterday (UTC) or later — by fix, push or
-  heartbeat — has been silent for longer than `JIMI_HEALTH_SILENT_AFTER_MINUTES` (default 180). Expired
-  and disabled devices are left out: their silence is expected.
+  heartbeat (`fct_device_freshness.last_contact_at`) — has been silent for longer than
+  `JIMI_HEALTH_SILENT_AFTER_MINUTES` (default 60, the mart's own `device_silent_after_minutes`), measured
+  when the check runs, not when the mart was built. Expired and disabled devices are left out.
 - `endpoint_error_share`: fails when, over the last `JIMI_HEALTH_ERROR_WINDOW_HOURS` (default 24), an API
   method's errors / calls crosses `JIMI_HEALTH_MAX_ERROR_SHARE` (default 0.2), for methods with at least
   `JIMI_HEALTH_MIN_CALLS` calls (default 20; a handful of calls says little).
@@ -29,7 +30,7 @@ PUBLISHED = "published_marts"
 
 @dataclass(frozen=True)
 class Thresholds:
-    silent_after_minutes: float = 180.0
+    silent_after_minutes: float = 60.0
     max_error_share: float = 0.2
     error_window_hours: float = 24.0
     min_calls: int = 20
@@ -65,26 +66,23 @@ def _missing(table: str) -> AssetCheckResult:
 
 
 def silent_devices(connection: duckdb.DuckDBPyConnection, now: datetime, silent_after_minutes: float) -> list[dict]:
-    """Devices heard from since the start of yesterday (UTC) but not for `silent_after_minutes`."""
+    """Devices heard from (fix, push or heartbeat) since the start of yesterday (UTC) but not for
+    `silent_after_minutes` before `now`."""
     yesterday = datetime.combine(now.astimezone(UTC).date() - timedelta(days=1), datetime.min.time(), UTC)
     rows = connection.execute(
         """
-        select imei, last_seen_at
-        from (
-            select imei, greatest(last_fix_at, last_push_at, last_heartbeat_at) as last_seen_at,
-                   is_expired, is_disabled
-            from fct_device_freshness
-        )
-        where last_seen_at >= ? and not coalesce(is_expired, false) and not coalesce(is_disabled, false)
+        select imei, last_contact_at
+        from fct_device_freshness
+        where last_contact_at >= ? and not coalesce(is_expired, false) and not coalesce(is_disabled, false)
         order by imei
         """,
         [yesterday],
     ).fetchall()
     out = []
-    for imei, last_seen in rows:
-        silent_minutes = (now - last_seen.astimezone(UTC)).total_seconds() / 60.0
+    for imei, last_contact in rows:
+        silent_minutes = (now - last_contact.astimezone(UTC)).total_seconds() / 60.0
         if silent_minutes > silent_after_minutes:
-            out.append({"imei": imei, "last_seen_at": last_seen.astimezone(UTC).isoformat(), "silent_minutes": round(silent_minutes, 1)})
+            out.append({"imei": imei, "last_contact_at": last_contact.astimezone(UTC).isoformat(), "silent_minutes": round(silent_minutes, 1)})
     return out
 
 
@@ -167,7 +165,7 @@ def error_share_result(now: datetime, thresholds: Thresholds, path: Path | None 
     asset=PUBLISHED,
     name="devices_not_silent",
     description="Fails when a device that reported since yesterday has been silent longer than "
-    "JIMI_HEALTH_SILENT_AFTER_MINUTES (default 180); expired and disabled devices are left out.",
+    "JIMI_HEALTH_SILENT_AFTER_MINUTES (default 60); expired and disabled devices are left out.",
 )
 def devices_not_silent() -> AssetCheckResult:
     return silence_result(datetime.now(UTC), Thresholds.from_env())

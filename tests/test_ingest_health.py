@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetSelection, materialize
 from push_samples import SAMPLES
 
-from orchestration import config, ingest_log
+from orchestration import checks, config, ingest_log
+from orchestration.assets import published_marts
 from orchestration.loading import load_jimi
 from orchestration.push_assets import load_pending
-from orchestration.warehouse import writer_lock
+from orchestration.warehouse import publish_marts, writer_lock
 from sources.jimi.signing import password_md5
 from sources.jimi_push.landing import land
 from sources.jimi_sim.api import create_app
@@ -237,3 +241,84 @@ def test_push_batch_recorded_with_files_items_rows_and_quarantine_when_loaded(da
     assert json.loads(row[5]) == {"pushhb/2025-03-04/20250304T080000.000000Z-corrupt.json": "not valid JSON"}
     assert row[6] == items == summary.items
     assert json.loads(row[8]) == summary.rows_by_table and row[7] == sum(summary.rows_by_table.values()) > 0
+
+
+def build_and_publish(data_dir: Path, tmp_path: Path) -> None:
+    """dbt run of the health and freshness marts (own target folder; their tests run in the full build), then
+    the published copy."""
+    env = {**os.environ, **config.dbt_env()}
+    select = ["+fct_device_freshness", "+fct_ingest_windows", "+fct_api_usage", "+fct_push_batches"]
+    with writer_lock():
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "dbt"), "build", "--quiet", "--profiles-dir", ".", "--exclude-resource-type", "test", "--target-path",
+             str(tmp_path / "dbt-target"), "--select", *select],
+            cwd=ROOT / "transform", env=env, check=True,
+        )  # fmt: skip
+        publish_marts()
+
+
+@pytest.fixture
+def silenced_fleet(data_dir: Path, tmp_path: Path):
+    """A wall-clock fleet where one reporting device fell silent 3 hours ago and device details fail half
+    the time; polled, built and published. Returns (silenced IMEI, the other live IMEIs)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    probe = SimSettings(devices=6, **EXACT)
+    from sources.jimi_sim.fleet import Fleet
+
+    live = [d for d in Fleet(probe).devices if d.habits.reporting and d.enabled and d.expiration > now]
+    silenced = live[0].imei
+    settings = SimSettings(devices=6, max_calls_per_s=0, silence=((silenced, now - timedelta(hours=3)),),
+                           faults=parse_faults("busy=0.5@jimi.track.device.detail"), **EXACT)  # fmt: skip
+    with running_simulator(settings) as url:
+        load_jimi(["devices", "live_locations", "track_points"], base_url=url, initial_days=1, backoff_s=0.0,
+                  max_attempts=12, token_dir=str(data_dir / "tokens"))  # fmt: skip
+    build_and_publish(data_dir, tmp_path)
+    return silenced, {d.imei for d in live[1:]}
+
+
+def check_results(**env: str) -> dict[str, tuple[bool, dict]]:
+    """Both health checks evaluated by Dagster (only the checks are selected, the asset is not run)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        result = materialize(
+            [published_marts, *checks.health_checks],
+            selection=AssetSelection.checks(*checks.health_checks),
+            raise_on_error=False,
+        )
+    return {
+        evaluation.check_name: (evaluation.passed, {k: v.value for k, v in evaluation.metadata.items()})
+        for evaluation in result.get_asset_check_evaluations()
+    }
+
+
+def test_freshness_mart_flags_silenced_device_and_checks_fail_then_pass(silenced_fleet, data_dir: Path):
+    silenced, others = silenced_fleet
+    published = config.published_path()
+    freshness = {imei: (silent, stale) for imei, silent, stale in rows(published, "select imei, is_silent, minutes_stale from fct_device_freshness")}
+    assert freshness[silenced][0] is True and freshness[silenced][1] >= 180
+    assert {imei for imei in others if freshness[imei][0]} == set()
+
+    results = check_results(JIMI_HEALTH_MIN_CALLS="1")
+    assert set(results) == {"devices_not_silent", "endpoint_error_share"}
+    passed, metadata = results["devices_not_silent"]
+    assert passed is False and [row["imei"] for row in metadata["silent_devices"]] == [silenced]
+    assert metadata["silent_devices"][0]["silent_minutes"] >= 180
+    passed, metadata = results["endpoint_error_share"]
+    assert passed is False
+    assert [row["method"] for row in metadata["failing_methods"]] == ["jimi.track.device.detail"]
+    detail = metadata["failing_methods"][0]
+    assert detail["error_share"] == round(detail["errors"] / detail["calls"], 4) > 0.2
+
+    # The same data with thresholds above what happened: both pass.
+    results = check_results(JIMI_HEALTH_MIN_CALLS="1", JIMI_HEALTH_SILENT_AFTER_MINUTES="600",
+                            JIMI_HEALTH_MAX_ERROR_SHARE="0.9")  # fmt: skip
+    assert {name: passed for name, (passed, _) in results.items()} == {"devices_not_silent": True, "endpoint_error_share": True}
+    # And an endpoint with too few calls to judge is not failed.
+    results = check_results(JIMI_HEALTH_MIN_CALLS="1000")
+    assert results["endpoint_error_share"][0] is True
+
+
+def test_checks_warn_without_failing_the_run_when_nothing_is_published(data_dir: Path):
+    results = check_results()
+    assert {name: passed for name, (passed, _) in results.items()} == {"devices_not_silent": False, "endpoint_error_share": False}
