@@ -30,6 +30,28 @@ DBT_KEYS = {
     "marts/dim_devices",
     "marts/fct_device_days",
 }
+# The positions marts (branch marts).
+DBT_KEYS |= {
+    "staging/stg_jimi__live_locations",
+    "staging/stg_jimi__parking",
+    "staging/stg_jimi__trips",
+    "staging/stg_jimi_push__gps_fixes",
+    "staging/stg_jimi_push__heartbeats",
+    "staging/stg_jimi_push__trip_reports",
+    "marts/device_latest_status",
+    "marts/fct_device_freshness",
+    "marts/fct_stops",
+    "marts/fct_trips",
+}
+# Ingestion health (issue 10).
+DBT_KEYS |= {
+    "staging/stg_jimi_ingest__api_windows",
+    "staging/stg_jimi_ingest__api_runs",
+    "staging/stg_jimi_ingest__push_batches",
+    "marts/fct_ingest_windows",
+    "marts/fct_api_usage",
+    "marts/fct_push_batches",
+}
 
 
 def test_definitions_have_exact_polling_and_transform_asset_keys_when_loaded():
