@@ -12,7 +12,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 
 def test_notebooks_exist_when_listed():
-    assert [path.name for path in NOTEBOOKS] == ["fleet_overview.ipynb"]
+    assert [path.name for path in NOTEBOOKS] == ["fleet_overview.ipynb", "ingestion_health.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
