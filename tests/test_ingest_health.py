@@ -46,6 +46,7 @@ CAUSE_COLUMNS = sorted(CAUSE_OF_FAULT.values())
 FAULTS = "rate_limit=0.06,busy=0.08,http_5xx=0.08,truncated=0.08,reset=0.06,hang=0.04,token_revoked=0.08@jimi.device.track.list"
 # Token calls stay clean: a fault on the login itself would make the run fail, not retry (tested elsewhere).
 CLEAN_TOKENS = ",".join(f"{kind}=0@{method}" for kind in FAULT_KINDS for method in TOKEN_METHODS)
+TIMEOUT_S = 4.0
 RESOURCES = ["devices", "track_points", "trips", "alarms", "obd_readings"]
 
 
@@ -58,7 +59,8 @@ def rows(path: Path, query: str) -> list[tuple]:
 
 
 def faulty_settings(**overrides) -> SimSettings:
-    base = dict(devices=6, now=NOW, token_get_min_interval_s=0, max_calls_per_s=0, hang_s=2.0,
+    # A hang outlasts the client's timeout (TIMEOUT_S) by far; an honest answer on a busy machine never does.
+    base = dict(devices=6, now=NOW, token_get_min_interval_s=0, max_calls_per_s=0, hang_s=3 * TIMEOUT_S,
                 faults=parse_faults(f"{FAULTS},{CLEAN_TOKENS}"), **EXACT)  # fmt: skip
     return SimSettings(**{**base, **overrides})
 
@@ -67,7 +69,7 @@ def polled(url: str, data_dir: Path, **overrides):
     # One worker: a revoked token then costs exactly the call that met the fault (concurrent calls would
     # all see 1004 for one injected fault).
     args = {"base_url": url, "now": NOW, "initial_days": 9, "max_workers": 1, "max_attempts": 20, "backoff_s": 0.0,
-                "timeout_s": 1.0, "calls_per_second": 0, "token_dir": str(data_dir / "tokens")}  # fmt: skip
+                "timeout_s": TIMEOUT_S, "calls_per_second": 0, "token_dir": str(data_dir / "tokens")}  # fmt: skip
     return load_jimi(RESOURCES, **{**args, **overrides})
 
 
