@@ -187,7 +187,9 @@ def test_failed_run_leaves_its_record_when_retries_run_out_and_warehouse_is_busy
     settings = SimSettings(devices=3, now=NOW, token_get_min_interval_s=0, max_calls_per_s=0, **EXACT)
     failing = SimSettings(**{**settings.__dict__, "faults": parse_faults("busy=1@jimi.device.track.list")})
     with running_simulator(settings) as url:
-        polled(url, data_dir, run_id="first")  # a first run, so the failing one needs no warehouse to start
+        # A first run, so the failing one needs no warehouse to start (a fresh pipeline reads its state there).
+        load_jimi(["track_points"], base_url=url, now=NOW, initial_days=2, calls_per_second=0,
+                  token_dir=str(data_dir / "tokens"), run_id="first")  # fmt: skip
     monkeypatch.setattr(ingest_log, "FLUSH_WAIT_S", 0.2)
     with running_simulator(failing) as url, writer_lock():
         # Someone else holds the warehouse: the run's record must wait in the spool.
