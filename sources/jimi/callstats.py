@@ -80,6 +80,8 @@ class CallStats:
         self.calls = 0
         self.retries: dict[str, int] = {}
         self.tallies: dict[WindowKey, Tally] = {}
+        # The keys of each window whatever the method, so a window's end reaches them without a scan.
+        self._by_window: dict[WindowKey, list[WindowKey]] = {}
         self._secrets: set[str] = set()
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -132,7 +134,7 @@ class CallStats:
             tally.errors += int(failed)
             tally.latencies_s.append(latency_s)
             tally.call_seconds[int(started.timestamp())] += 1
-            if self._current(method).window_start is None and not self._stack():
+            if not self._stack():  # no window to take the span from: the attempt's own
                 tally.span(started, datetime.now(UTC))
 
     def count_call(self) -> None:
@@ -208,17 +210,16 @@ class CallStats:
         tally = self.tallies.get(key)
         if tally is None:
             tally = self.tallies[key] = Tally()
+            self._by_window.setdefault(key._replace(method=""), []).append(key)
         return tally
 
     def _finish(self, key: WindowKey, started: datetime, error: str | None) -> None:
         finished = datetime.now(UTC)
         with self._lock:
-            # The window's own method, and any other method it called (a token mid-window), share its span.
-            for other, tally in self.tallies.items():
-                if other._replace(method=key.method) == key:
-                    tally.span(started, finished)
             tally = self._tally(key)
-            tally.span(started, finished)
+            # The window's own method, and any other method it called (a token mid-window), share its span.
+            for other in self._by_window[key._replace(method="")]:
+                self.tallies[other].span(started, finished)
             if error is not None:
                 tally.status, tally.error = "failed", redact(error, self._secrets)
 
