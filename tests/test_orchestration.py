@@ -27,8 +27,18 @@ POLLING_KEYS = {
 DBT_KEYS = {
     "staging/stg_jimi__devices",
     "staging/stg_jimi__track_points",
+    "staging/stg_jimi__live_locations",
+    "staging/stg_jimi__trips",
+    "staging/stg_jimi__parking",
+    "staging/stg_jimi_push__gps_fixes",
+    "staging/stg_jimi_push__trip_reports",
+    "staging/stg_jimi_push__heartbeats",
     "marts/dim_devices",
     "marts/fct_device_days",
+    "marts/fct_trips",
+    "marts/fct_stops",
+    "marts/device_latest_status",
+    "marts/fct_device_freshness",
 }
 # The positions marts (branch marts).
 DBT_KEYS |= {

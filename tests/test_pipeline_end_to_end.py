@@ -41,5 +41,7 @@ def test_published_marts_equal_warehouse_marts_when_published(demo_data):
         warehouse_rows = warehouse.execute("select * from marts.fct_device_days order by device_day_id").fetchall()
     finally:
         warehouse.close()
-    assert tables == {"dim_devices", "fct_device_days"}
+    assert tables == {
+        "dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status", "fct_device_freshness"
+    }
     assert published_rows == warehouse_rows
