@@ -40,19 +40,6 @@ DBT_KEYS = {
     "marts/device_latest_status",
     "marts/fct_device_freshness",
 }
-# The positions marts (branch marts).
-DBT_KEYS |= {
-    "staging/stg_jimi__live_locations",
-    "staging/stg_jimi__parking",
-    "staging/stg_jimi__trips",
-    "staging/stg_jimi_push__gps_fixes",
-    "staging/stg_jimi_push__heartbeats",
-    "staging/stg_jimi_push__trip_reports",
-    "marts/device_latest_status",
-    "marts/fct_device_freshness",
-    "marts/fct_stops",
-    "marts/fct_trips",
-}
 # Ingestion health (issue 10).
 DBT_KEYS |= {
     "staging/stg_jimi_ingest__api_windows",
