@@ -112,6 +112,11 @@ def spool_dir() -> Path:
     return config.data_dir() / "ingest_spool"
 
 
+def pipeline_dir() -> Path:
+    """The record's own dlt working folder and lock, apart from the data pipelines' (`config.pipelines_dir`)."""
+    return config.data_dir() / "ingest_log"
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex
 
@@ -236,7 +241,7 @@ def ingest_pipeline() -> dlt.Pipeline:
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(credentials=str(config.warehouse_path())),
         dataset_name=config.INGEST_DATASET,
-        pipelines_dir=str(config.pipelines_dir()),
+        pipelines_dir=str(pipeline_dir()),
     )
 
 
@@ -247,8 +252,8 @@ def flush_spool(wait_s: float | None = None) -> int:
     folder = spool_dir()
     if not folder.exists():
         return 0
-    lock = FileLock(str(config.pipelines_dir() / f"{PIPELINE_NAME}.lock"))
-    config.pipelines_dir().mkdir(parents=True, exist_ok=True)
+    pipeline_dir().mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(pipeline_dir() / f"{PIPELINE_NAME}.lock"))
     try:
         lock.acquire(timeout=wait_s)
     except Timeout:

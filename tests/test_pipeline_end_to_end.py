@@ -42,6 +42,7 @@ def test_published_marts_equal_warehouse_marts_when_published(demo_data):
     finally:
         warehouse.close()
     assert tables == {
-        "dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status", "fct_device_freshness"
+        "dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status", "fct_device_freshness",
+        "fct_ingest_windows", "fct_api_usage", "fct_push_batches",
     }
     assert published_rows == warehouse_rows
