@@ -84,16 +84,18 @@ def _selected(context: AssetExecutionContext) -> list[str]:
     return sorted(key.path[-1] for key in context.selected_asset_keys)
 
 
-def run_history(resources: list[str], mode: str | None, window: tuple[datetime, datetime] | None) -> LoadSummary:
+def run_history(
+    resources: list[str], mode: str | None, window: tuple[datetime, datetime] | None, run_id: str | None = None
+) -> LoadSummary:
     """Load history resources the way a run's mode asks (see the module docstring)."""
     if mode == "incremental":
-        return load_jimi(resources)
+        return load_jimi(resources, run_id=run_id)
     if mode == "catch_up":
-        return load_jimi(resources, catch_up_days=CATCH_UP_DAYS)
+        return load_jimi(resources, catch_up_days=CATCH_UP_DAYS, run_id=run_id)
     if window is None:
         raise ValueError("a history run needs a partition (or the jimi/mode tag of a schedule)")
     start, end = window
-    return load_jimi(resources, start=start, end=min(end, datetime.now(UTC).replace(microsecond=0)))
+    return load_jimi(resources, start=start, end=min(end, datetime.now(UTC).replace(microsecond=0)), run_id=run_id)
 
 
 @dlt_assets(
@@ -105,7 +107,7 @@ def run_history(resources: list[str], mode: str | None, window: tuple[datetime, 
 )
 def jimi_snapshot_assets(context: AssetExecutionContext):
     """The device list and the fleet sweep: what the account looks like now."""
-    yield from _results(context, load_jimi(_selected(context)))
+    yield from _results(context, load_jimi(_selected(context), run_id=context.run.run_id))
 
 
 @dlt_assets(
@@ -123,7 +125,7 @@ def jimi_history_assets(context: AssetExecutionContext):
     if context.has_partition_key or context.has_partition_key_range:
         time_window = context.partition_time_window
         window = (time_window.start, time_window.end)
-    summary = run_history(_selected(context), context.run.tags.get(MODE_TAG), window)
+    summary = run_history(_selected(context), context.run.tags.get(MODE_TAG), window, context.run.run_id)
     yield from _results(context, summary)
 
 

@@ -15,6 +15,8 @@ import dlt
 
 PIPELINE_NAME = "jimi"
 RAW_DATASET = "jimi_raw"
+# Ingestion health records (orchestration/ingest_log.py).
+INGEST_DATASET = "jimi_ingest"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MART_SCHEMA = "marts"
 
@@ -54,4 +56,5 @@ def dbt_env() -> dict[str, str]:
     """Environment for dbt so its profile points at the warehouse dlt writes."""
     from sources.jimi_push.settings import DATASET_NAME as PUSH_DATASET
 
-    return {"JIMI_WAREHOUSE_PATH": str(warehouse_path()), "JIMI_RAW_SCHEMA": RAW_DATASET, "JIMI_PUSH_RAW_SCHEMA": PUSH_DATASET}
+    return {"JIMI_WAREHOUSE_PATH": str(warehouse_path()), "JIMI_RAW_SCHEMA": RAW_DATASET, "JIMI_PUSH_RAW_SCHEMA": PUSH_DATASET,
+            "JIMI_INGEST_SCHEMA": INGEST_DATASET}

@@ -18,14 +18,14 @@ import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dlt
 from dlt.common.pipeline import LoadInfo
 
 from sources.jimi.client import CallStats
 
-from . import config
+from . import config, ingest_log
 from .warehouse import writer_lock
 
 log = logging.getLogger(__name__)
@@ -98,25 +98,50 @@ def load_jimi(
     start: datetime | None = None,
     end: datetime | None = None,
     catch_up_days: int | None = None,
+    run_id: str | None = None,
     **source_args: object,
 ) -> LoadSummary:
     """Load Jimi resources, each in its own pipeline: incremental from the cursors by default, exactly
-    [start, end) when given (cursors untouched), or the trailing `catch_up_days`."""
+    [start, end) when given (cursors untouched), or the trailing `catch_up_days`. Every resource's run is
+    recorded in `jimi_ingest` (ingest_log.py) under `run_id`, whether it succeeded or failed."""
     from sources.jimi import jimi_source
 
+    run_id = run_id or ingest_log.new_run_id()
     total = LoadSummary()
-    stats = CallStats()
-    for resource in resources:
-        if start is not None and end is not None and resource in WINDOWED:
-            total.window = f"{start.isoformat()} to {end.isoformat()}"
-            total.add(load_window(resource, start, end, stats, **source_args))
-            continue
-        total.window = f"catch-up {catch_up_days} days" if catch_up_days else "incremental"
-        source = jimi_source(start=start, end=end, catch_up_days=catch_up_days, stats=stats, **source_args)
-        total.add(run_source(pipeline(f"jimi_{resource}"), source, [resource]))
-    total.api_calls = stats.calls
-    total.retries = dict(stats.retries)
+    records: dict[str, list[dict]] = {}
+    try:
+        for resource in resources:
+            stats = CallStats(resource)
+            started = datetime.now(UTC)
+            part = LoadSummary()
+            try:
+                if start is not None and end is not None and resource in WINDOWED:
+                    total.window = f"{start.isoformat()} to {end.isoformat()}"
+                    part = load_window(resource, start, end, stats, **source_args)
+                else:
+                    total.window = f"catch-up {catch_up_days} days" if catch_up_days else "incremental"
+                    source = jimi_source(start=start, end=end, catch_up_days=catch_up_days, stats=stats, **source_args)
+                    part = run_source(pipeline(f"jimi_{resource}"), source, [resource])
+            except BaseException as exc:
+                _merge(records, ingest_log.polling_records(run_id, resource, total.window, stats, started, None, [], exc))
+                raise
+            finally:
+                total.api_calls += stats.calls
+                for cause, count in stats.retries.items():
+                    total.retries[cause] = total.retries.get(cause, 0) + count
+            _merge(records, ingest_log.polling_records(
+                run_id, resource, total.window, stats, started, part.rows_by_table, part.load_ids, None
+            ))  # fmt: skip
+            total.add(part)
+    finally:
+        if records:
+            ingest_log.record(records)
     return total
+
+
+def _merge(records: dict[str, list[dict]], more: dict[str, list[dict]]) -> None:
+    for table, rows in more.items():
+        records.setdefault(table, []).extend(rows)
 
 
 def load_window(resource: str, start: datetime, end: datetime, stats: CallStats, **source_args: object) -> LoadSummary:

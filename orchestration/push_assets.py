@@ -13,6 +13,7 @@ annotations` here: Dagster reads the config class from the asset's annotations a
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dlt
@@ -37,7 +38,7 @@ from filelock import FileLock
 from sources.jimi_push import jimi_push_source, read_landed, settings
 from sources.jimi_push.batches import batch_files, claim_new_batches, finish, record_attempt, relative_name
 
-from . import config
+from . import config, ingest_log
 from .loading import run_source
 from .warehouse import WRITER_WAIT_S, writer_lock
 
@@ -116,8 +117,21 @@ def ledger_entries(pipeline: dlt.Pipeline, names: list[str]) -> dict[str, tuple[
     return {name: (status, reason) for name, status, reason in rows}
 
 
-def load_batch(batch: str, landing: Path | None = None) -> PushLoadSummary:
-    """Load the files of `claimed/<batch>/` once, then move them to `processed/` or `quarantine/`."""
+def load_batch(batch: str, landing: Path | None = None, run_id: str | None = None) -> PushLoadSummary:
+    """Load the files of `claimed/<batch>/` once, then move them to `processed/` or `quarantine/`; the
+    attempt is recorded in `jimi_ingest.push_batches` (ingest_log.py) whether it succeeds or fails."""
+    started = datetime.now(UTC)
+    run_id = run_id or ingest_log.new_run_id()
+    try:
+        summary = _load_batch(batch, landing)
+    except BaseException as exc:
+        ingest_log.record(ingest_log.push_record(run_id, batch, started, None, exc))
+        raise
+    ingest_log.record(ingest_log.push_record(run_id, batch, started, summary, None))
+    return summary
+
+
+def _load_batch(batch: str, landing: Path | None = None) -> PushLoadSummary:
     root = landing or config.landing_dir()
     summary = PushLoadSummary(batches=[batch])
     with pipeline_lock():
@@ -149,12 +163,12 @@ def load_batch(batch: str, landing: Path | None = None) -> PushLoadSummary:
     return summary
 
 
-def load_pending(landing: Path | None = None) -> PushLoadSummary:
+def load_pending(landing: Path | None = None, run_id: str | None = None) -> PushLoadSummary:
     """Claim every file waiting in the landing folder and load it (what a run without a batch does)."""
     root = landing or config.landing_dir()
     summary = PushLoadSummary()
     for batch in claim_new_batches(root):
-        summary.add(load_batch(batch, root))
+        summary.add(load_batch(batch, root, run_id))
     return summary
 
 
@@ -185,7 +199,8 @@ class PushBatchConfig(Config):
 )
 def jimi_push_assets(context: AssetExecutionContext, config: PushBatchConfig):
     """Load one claimed batch of push landing files (or everything waiting) into `jimi_push_raw`."""
-    summary = load_batch(config.batch) if config.batch else load_pending()
+    run_id = context.run.run_id
+    summary = load_batch(config.batch, run_id=run_id) if config.batch else load_pending(run_id=run_id)
     for name, reason in summary.quarantined.items():
         context.log.warning(f"quarantined {name}: {reason}")
     for table in settings.TABLES:

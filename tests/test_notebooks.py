@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = {"fleet_overview.ipynb", "trips_and_stops.ipynb", "alarms.ipynb", "obd_health.ipynb"}
+EXPECTED = {"fleet_overview.ipynb", "trips_and_stops.ipynb", "alarms.ipynb", "obd_health.ipynb", "ingestion_health.ipynb"}
 WITH_MAP = {"trips_and_stops.ipynb", "alarms.ipynb"}
 # Notebooks read marts only: never the raw tables, the push landing tables, staging or intermediate models.
 NOT_MARTS = re.compile(r"\b(jimi_raw|jimi_push_raw|staging|intermediate|stg_\w+|int_\w+|raw_\w+)\b")

@@ -43,9 +43,28 @@ DBT_KEYS = {
     "marts/fct_alarms",
     "marts/fct_obd_readings",
     "marts/fct_fault_codes",
+    "staging/stg_jimi__live_locations",
+    "staging/stg_jimi__trips",
+    "staging/stg_jimi__parking",
+    "staging/stg_jimi_push__gps_fixes",
+    "staging/stg_jimi_push__trip_reports",
+    "staging/stg_jimi_push__heartbeats",
+    "marts/fct_trips",
+    "marts/fct_stops",
+    "marts/device_latest_status",
+    "marts/fct_device_freshness",
+}
+# Ingestion health (issue 10).
+DBT_KEYS |= {
+    "staging/stg_jimi_ingest__api_windows",
+    "staging/stg_jimi_ingest__api_runs",
+    "staging/stg_jimi_ingest__push_batches",
+    "marts/fct_ingest_windows",
+    "marts/fct_api_usage",
+    "marts/fct_push_batches",
 }
 # Seeds and snapshots are dbt assets too, so `dbt build` under the dbt asset loads and snapshots them.
-DBT_SEED_AND_SNAPSHOT_KEYS = {"seeds/alarm_types", "seeds/dtc_codes", "snapshots/snap_jimi__devices"}
+DBT_SEED_AND_SNAPSHOT_KEYS = {"seeds/alarm_types", "seeds/dtc_codes", "seeds/api_method_limits", "snapshots/snap_jimi__devices"}
 
 
 def test_definitions_have_exact_polling_and_transform_asset_keys_when_loaded():

@@ -35,6 +35,7 @@ import dlt
 import pyarrow as pa
 
 from . import fetchers, settings
+from .callstats import CallStats
 from .client import JimiClient
 from .credentials import resolve_credentials
 from .decode import decode
@@ -144,8 +145,11 @@ def jimi_source(
         calls_per_second=calls_per_second,
         timeouts_s={method: timeout_s for method in settings.ALL_METHODS} if timeout_s else None,
         clock=clock,
-        stats=stats,
+        stats=stats if stats is not None else CallStats(),
     )
+    # Every unit of work below runs inside `windows(...)`, so the stats tally its calls, retries, latency
+    # and rows per endpoint and window (see callstats.py).
+    windows = client.stats.window
     account = credentials.account
     parking_dialect: dict = {}
 
@@ -159,8 +163,12 @@ def jimi_source(
 
     @cache
     def device_list() -> tuple[dict, ...]:
-        body = client.call(settings.DEVICE_LIST, {"target": account}, f"account {account}")
-        return tuple(device_row(item) for item in as_rows(body.get("result"), settings.DEVICE_LIST))
+        # No resource named: the list is read (once) by whichever resource needs it first.
+        with windows(None, settings.DEVICE_LIST) as window:
+            body = client.call(settings.DEVICE_LIST, {"target": account}, f"account {account}")
+            rows = tuple(device_row(item) for item in as_rows(body.get("result"), settings.DEVICE_LIST))
+            window.add_rows(len(rows))
+        return rows
 
     def pollable_imeis() -> list[str]:
         moment = clock()
@@ -174,7 +182,10 @@ def jimi_source(
     @dlt.resource(name="devices", primary_key=KEYS["devices"], write_disposition="merge", columns=DEVICE_COLUMNS)
     def devices() -> Iterator[dict]:
         def detailed(row: dict) -> dict:
-            body = client.call(settings.DEVICE_DETAIL, {"imei": row["imei"]}, f"imei {row['imei']}")
+            # All detail calls of a run make one record (a window per device would be a row per device).
+            with windows("devices", settings.DEVICE_DETAIL) as window:
+                body = client.call(settings.DEVICE_DETAIL, {"imei": row["imei"]}, f"imei {row['imei']}")
+                window.add_rows(1)
             return {**row, **detail_row(body.get("result"))}
 
         for _, row in run_concurrently([(row,) for row in device_list()], detailed, max_workers):
@@ -182,14 +193,20 @@ def jimi_source(
 
     @dlt.resource(name="device_groups", primary_key=KEYS["device_groups"], write_disposition="merge", columns=GROUP_COLUMNS)
     def device_groups() -> Iterator[dict]:
-        body = client.call(settings.GROUP_LIST, {"account": account}, f"account {account}")
-        yield from group_rows(body)
+        with windows("device_groups", settings.GROUP_LIST) as window:
+            body = client.call(settings.GROUP_LIST, {"account": account}, f"account {account}")
+            rows = list(group_rows(body))
+            window.add_rows(len(rows))
+        yield from rows
 
     @dlt.resource(name="live_locations", primary_key=KEYS["live_locations"], write_disposition=MERGE)
     def live_locations() -> Iterator[pa.Table]:
-        yield client.call(
-            settings.LOCATION_LIST, {"target": account}, f"account {account}", decode=partial(decode, LIVE_LOCATIONS)
-        )
+        with windows("live_locations", settings.LOCATION_LIST) as window:
+            table = client.call(
+                settings.LOCATION_LIST, {"target": account}, f"account {account}", decode=partial(decode, LIVE_LOCATIONS)
+            )
+            window.add_rows(table.num_rows)
+        yield table
 
     @dlt.resource(name="track_points", primary_key=KEYS["track_points"], write_disposition=MERGE)
     def track_points() -> Iterator[pa.Table]:
@@ -199,9 +216,12 @@ def jimi_source(
 
         def fetch(imei: str, begin: datetime, stop: datetime) -> list[pa.Table] | None:
             try:
-                return [
-                    fetchers.track_points(client, imei, lo, hi) for lo, hi in split(begin, stop, settings.TRACK_MAX_SPAN)
-                ]
+                tables = []
+                for lo, hi in split(begin, stop, settings.TRACK_MAX_SPAN):
+                    with windows("track_points", settings.TRACK_LIST, lo, hi, [imei]) as window:
+                        tables.append(fetchers.track_points(client, imei, lo, hi))
+                        window.add_rows(tables[-1].num_rows)
+                return tables
             except JimiDeviceError as exc:
                 # A device that left the account or expired mid-run must not stop the fleet's load; its
                 # cursor stays where it was.
@@ -216,8 +236,14 @@ def jimi_source(
             if not window.bounded:
                 cursors[imei] = window.advance(cursors.get(imei), stop)
 
-    def windowed(name: str, span, fetch: Callable[[list[str], datetime, datetime], list[pa.Table]]):
+    def windowed(name: str, method: str, span, fetch: Callable[[list[str], datetime, datetime], list[pa.Table]]):
         """A resource over windows × IMEI batches with one cursor for the whole resource."""
+
+        def recorded(batch: list[str], lo: datetime, hi: datetime) -> list[pa.Table]:
+            with windows(name, method, lo, hi, batch) as window:
+                tables = fetch(batch, lo, hi)
+                window.add_rows(sum(table.num_rows for table in tables))
+            return tables
 
         def rows() -> Iterator[pa.Table]:
             window = run_window()
@@ -229,7 +255,7 @@ def jimi_source(
                 for lo, hi in split(begin, stop, span)
                 for batch in batches(pollable_imeis(), settings.IMEI_BATCH)
             ]
-            for _, tables in run_concurrently(tasks, fetch, max_workers):
+            for _, tables in run_concurrently(tasks, recorded, max_workers):
                 yield from (table for table in tables if table.num_rows)
             if state is not None:
                 state["polled_until"] = window.advance(cursor, stop)
@@ -237,23 +263,23 @@ def jimi_source(
         return rows
 
     trips = dlt.resource(
-        windowed("trips", settings.MILEAGE_SPAN, partial(_trips, client, mileage_distance_unit)),
+        windowed("trips", settings.TRACK_MILEAGE, settings.MILEAGE_SPAN, partial(_trips, client, mileage_distance_unit)),
         name="trips", primary_key=KEYS["trips"], write_disposition=MERGE,
     )  # fmt: skip
     parking = dlt.resource(
-        windowed("parking", settings.PARKING_SPAN, partial(fetchers.parking, client, account, dialect=parking_dialect)),
+        windowed("parking", settings.PARKING, settings.PARKING_SPAN, partial(fetchers.parking, client, account, dialect=parking_dialect)),
         name="parking", primary_key=KEYS["parking"], write_disposition=MERGE,
     )  # fmt: skip
     alarms = dlt.resource(
-        windowed("alarms", settings.ALARM_SPAN, partial(fetchers.alarms, client)),
+        windowed("alarms", settings.ALARM_LIST, settings.ALARM_SPAN, partial(fetchers.alarms, client)),
         name="alarms", primary_key=KEYS["alarms"], write_disposition=MERGE,
     )  # fmt: skip
     obd_readings = dlt.resource(
-        windowed("obd_readings", settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_LIST, account)),
+        windowed("obd_readings", settings.OBD_LIST, settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_LIST, account)),
         name="obd_readings", primary_key=KEYS["obd_readings"], write_disposition=MERGE,
     )  # fmt: skip
     obd_faults = dlt.resource(
-        windowed("obd_faults", settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_FAULT, account)),
+        windowed("obd_faults", settings.OBD_FAULT, settings.OBD_SPAN, partial(fetchers.obd, client, settings.OBD_FAULT, account)),
         name="obd_faults", primary_key=KEYS["obd_faults"], write_disposition=MERGE,
     )  # fmt: skip
 

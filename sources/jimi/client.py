@@ -21,6 +21,7 @@ import httpx
 import orjson
 
 from . import settings
+from .callstats import CallStats
 from .decode import MalformedBody
 from .errors import (
     JimiApiError,
@@ -60,23 +61,6 @@ class JimiCredentials:
         return self.target or self.user_id
 
 
-@dataclass
-class CallStats:
-    """Counters a run reports: calls made and retries by cause (shared by the client's threads)."""
-
-    calls: int = 0
-    retries: dict[str, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def count_call(self) -> None:
-        with self._lock:
-            self.calls += 1
-
-    def count_retry(self, cause: str) -> None:
-        with self._lock:
-            self.retries[cause] = self.retries.get(cause, 0) + 1
-
-
 class JimiClient:
     """A thread-safe client; one per pipeline run is enough, tokens are shared between processes anyway."""
 
@@ -103,6 +87,8 @@ class JimiClient:
         self.timeouts_s = {**settings.METHOD_TIMEOUT_S, **(timeouts_s or {})}
         self.clock = clock
         self.stats = stats if stats is not None else CallStats()
+        self.stats.add_secret(credentials.app_secret)
+        self.stats.add_secret(credentials.password_md5)
         self._http = httpx.Client(transport=transport, timeout=settings.DEFAULT_TIMEOUT_S)
         self._pace_lock = threading.Lock()
         self._next_call_at = 0.0
@@ -142,14 +128,20 @@ class JimiClient:
                 if exc.code != settings.CODE_TOKEN_INVALID or reacquired:
                     raise
                 log.info("%s: token refused (1004), acquiring a new one", method)
-                self.stats.count_retry("1004")
-                token = self.tokens.get_or_acquire(self._acquire, invalid=token)
+                self.stats.count_retry("1004", method)
+                token = self._known(self.tokens.get_or_acquire(self._acquire, invalid=token))
                 reacquired = True
 
     # -- tokens -------------------------------------------------------------------------------
 
     def _token(self) -> Token:
-        return self.tokens.get_or_acquire(self._acquire)
+        return self._known(self.tokens.get_or_acquire(self._acquire))
+
+    def _known(self, token: Token) -> Token:
+        """Register the token's values as secrets, so no recorded error can carry them."""
+        self.stats.add_secret(token.access_token)
+        self.stats.add_secret(token.refresh_token)
+        return token
 
     def _acquire(self, previous: Token | None) -> Token:
         """Get a token from the API: refresh the previous one while it lives, else log in."""
@@ -200,7 +192,7 @@ class JimiClient:
             except JimiTransientError as exc:
                 if attempt >= self.max_attempts:
                     raise exc.exhausted(attempt) from None
-                self.stats.count_retry(exc.cause)
+                self.stats.count_retry(exc.cause, method)
                 delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
                 delay *= random.uniform(0.5, 1.0)
                 log.warning("%s (%s): %s; retry %d in %.1fs", method, context, exc.cause, attempt, delay)
@@ -208,6 +200,20 @@ class JimiClient:
                 attempt += 1
 
     def _post(
+        self, method: str, params: Mapping[str, object], context: str, decode: Callable[[bytes], T] | None
+    ) -> dict | T:
+        """One attempt, reported to the stats with its latency and whether it failed."""
+        self._pace()
+        started, clock = datetime.now(UTC), time.perf_counter()
+        failed = True
+        try:
+            result = self._attempt(method, params, context, decode)
+            failed = False
+            return result
+        finally:
+            self.stats.attempt(method, started, time.perf_counter() - clock, failed)
+
+    def _attempt(
         self, method: str, params: Mapping[str, object], context: str, decode: Callable[[bytes], T] | None
     ) -> dict | T:
         creds = self.credentials
@@ -223,8 +229,6 @@ class JimiClient:
         # Sign exactly the strings that are posted.
         wired = wire_params(form)
         wired["sign"] = sign(wired, creds.app_secret)
-        self._pace()
-        self.stats.count_call()
         timeout = self.timeouts_s.get(method, settings.DEFAULT_TIMEOUT_S)
         try:
             response = self._http.post(creds.base_url, data=wired, timeout=timeout)

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from sources.jimi_sim.settings import LATENCY_PROFILES, SimSettings, parse_latency
+from sources.jimi_sim.settings import LATENCY_PROFILES, SimSettings, parse_latency, parse_silence
 
 log = logging.getLogger("jimi_sim")
 
@@ -79,6 +79,13 @@ _SHARED = [
         multiple=True,
         help="KIND=RATE[@METHOD]; repeatable, on top of JIMI_SIM_FAULTS. Off by default.",
     ),
+    click.option(
+        "--silence",
+        "silence_items",
+        multiple=True,
+        help="IMEI@'yyyy-MM-dd HH:mm:ss' (UTC): the device sends no fix, push or heartbeat from then on; "
+        "repeatable, on top of JIMI_SIM_SILENCE.",
+    ),
 ]
 
 
@@ -90,7 +97,7 @@ def shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_settings(
     now: str | None, traces: tuple[str, ...], exact: bool, shape_items: tuple[str, ...],
-    fault_items: tuple[str, ...], **options: object,
+    fault_items: tuple[str, ...], silence_items: tuple[str, ...] = (), **options: object,
 ) -> SimSettings:  # fmt: skip
     """SimSettings from the shared options over the environment (options win)."""
     from sources.jimi_sim.faults import parse_faults
@@ -105,6 +112,8 @@ def build_settings(
         overrides["shapes"] = parse_shapes(",".join(shape_items), base=env.shapes)
     if fault_items:
         overrides["faults"] = env.faults + parse_faults(",".join(fault_items))
+    if silence_items:
+        overrides["silence"] = env.silence + parse_silence(",".join(silence_items))
     if exact:
         overrides.update(late_share=0.0, duplicate_share=0.0, disorder_share=0.0)
     return SimSettings.from_env(**overrides)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
 from sources.jimi_sim.rand import noise
@@ -63,6 +63,8 @@ class FaultInjector:
         self.rules = rules
         self._calls: dict[str, int] = defaultdict(int)
         self._burst: dict[str, int] = defaultdict(int)
+        # How many faults of each kind were injected per method: what tests compare a client's counts with.
+        self.injected: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
     @property
@@ -82,6 +84,7 @@ class FaultInjector:
             self._calls[method] = index + 1
             if self._burst[method] > 0:
                 self._burst[method] -= 1
+                self.injected[method, "rate_limit"] += 1
                 return "rate_limit", index
             for position, kind in enumerate(kinds):
                 rate = self.rate(kind, method)
@@ -91,6 +94,7 @@ class FaultInjector:
                         self._burst[method] = low + int(
                             noise(self.seed, _key(method), index, 99) * (high - low + 1)
                         )
+                    self.injected[method, kind] += 1
                     return kind, index
             return None, index
 

@@ -175,6 +175,9 @@ class Fleet:
         self._require(imei)
         now = self.clock.now()
         end = min(end, now.replace(microsecond=0) + timedelta(seconds=1))
+        silenced = self.settings.silenced_at(imei)
+        if silenced is not None:  # a silenced device recorded nothing from then on
+            end = min(end, silenced)
         if start >= end:
             return []
         lo, hi = _ceil_epoch(start), _ceil_epoch(end)

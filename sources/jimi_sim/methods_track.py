@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sources.jimi_sim.catalogue import Device
 from sources.jimi_sim.errors import ILLEGAL_DEVICE, PARAMETER_ERROR, ApiError, invalid
@@ -38,11 +38,20 @@ def location_list(sim: Simulator, params: Mapping[str, str]) -> Answer:
     if params["target"] != sim.settings.user_id:
         raise ApiError(PARAMETER_ERROR, "The account does not exist")
     _check_map_type(params)
-    return sim.sweep.answer(sim.fleet.devices, sim.clock.now())
+    now = sim.clock.now()
+    return sim.sweep.answer(_audible(sim, sim.fleet.devices, now), now)
 
 
 def locations(sim: Simulator, devices: list[Device]) -> list[dict[str, object]]:
-    return sim.sweep.entries(devices, sim.clock.now())
+    now = sim.clock.now()
+    return sim.sweep.entries(_audible(sim, devices, now), now)
+
+
+def _audible(sim: Simulator, devices: list[Device], now: datetime) -> list[Device]:
+    """The devices not silenced by now (`--silence`): a silenced one is left out like one without a fix."""
+    if not sim.settings.silence:
+        return devices
+    return [d for d in devices if (at := sim.settings.silenced_at(d.imei)) is None or at > now]
 
 
 @method("jimi.device.location.get", "imeis", blocking=True)

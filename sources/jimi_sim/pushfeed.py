@@ -53,8 +53,10 @@ class PushFeed:
         """Every item arriving in [lo, hi), by arrival time (stable: per device, per family order)."""
         out: list[Item] = []
         for device in self.fleet.devices:
-            if device.habits.reporting and device.expiration.timestamp() > lo:
-                self._device(device, lo, hi, out)
+            silenced = self.fleet.settings.silenced_at(device.imei)
+            until = hi if silenced is None else min(hi, int(silenced.timestamp()))
+            if device.habits.reporting and device.expiration.timestamp() > lo and until > lo:
+                self._device(device, lo, until, out)
         out.sort(key=lambda item: item[0])
         return out
 

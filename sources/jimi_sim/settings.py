@@ -98,6 +98,8 @@ class SimSettings:
     hang_s: float = 330.0
     # CSV traces (`imei,gps_time,lat,lng,speed_kmh,direction,acc`) served as extra devices.
     traces: tuple[str, ...] = ()
+    # Devices that fall silent: (IMEI, aware-UTC instant) — no fix, push or heartbeat from that instant on.
+    silence: tuple[tuple[str, datetime], ...] = ()
 
     def __post_init__(self) -> None:
         if self.devices < 0:
@@ -111,6 +113,11 @@ class SimSettings:
     def current_time(self) -> datetime:
         """The simulator's notion of now: the fixed clock if set, else the wall clock (UTC)."""
         return self.now.astimezone(UTC) if self.now is not None else datetime.now(UTC)
+
+    def silenced_at(self, imei: str) -> datetime | None:
+        """When the device fell silent (the earliest if named twice), None when it never does."""
+        moments = [moment for silenced, moment in self.silence if silenced == imei]
+        return min(moments) if moments else None
 
     def latency_for(self, method: str) -> float:
         """Artificial latency of one API method, 0 when not configured."""
@@ -143,6 +150,19 @@ class SimSettings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def parse_silence(text: str) -> tuple[tuple[str, datetime], ...]:
+    """`IMEI@yyyy-MM-dd HH:mm:ss` items (UTC), comma-separated."""
+    from sources.jimi.signing import parse_time  # see _parse_env_value: imported late to avoid a cycle
+
+    out = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        imei, at, moment = item.partition("@")
+        if not at or not imei.strip().isdigit():
+            raise ValueError(f"silence {item!r} must read IMEI@yyyy-MM-dd HH:mm:ss")
+        out.append((imei.strip(), parse_time(moment.strip())))
+    return tuple(out)
+
+
 def _parse_env_value(name: str, raw: str) -> object:
     """Convert one environment string to the type of the settings field it feeds."""
     text = raw.strip()
@@ -155,6 +175,8 @@ def _parse_env_value(name: str, raw: str) -> object:
         return parse_shapes(text)
     if name == "faults":
         return parse_faults(text)
+    if name == "silence":
+        return parse_silence(text)
     if name == "traces":
         return tuple(part for part in text.split(os.pathsep) if part)
     if name == "now":
