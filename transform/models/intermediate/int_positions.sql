@@ -9,11 +9,21 @@
 
 {#-
     Incremental runs: a fix key (imei + fixed_at) one of the three sources has that the table has not seen
-    from that source is new. For each device with new keys, everything from the last precise fix before its
-    earliest new key onward is re-derived (that fix's jump flag looks ahead to its next fix, which may be the
-    new one); the replace_tail strategy swaps that tail in. The fix just before the tail comes from the
-    table itself, as context for the first segment.
+    from that source is new. Only fixes from positions_lookback_days before the table's newest fix are
+    compared (late fixes arrive within a week; a backfill of older days needs --full-refresh). For each
+    device with new keys, everything from the last precise fix before its earliest new key onward is
+    re-derived (that fix's jump flag looks ahead to its next fix, which may be the new one); the
+    replace_tail strategy swaps that tail in. Tail rows older than the compared range come from the table
+    itself (nothing new arrived there), and the two fixes before the tail as context.
 -#}
+
+{%- set scan_from = "timestamptz '-infinity'" -%}
+{%- if is_incremental() and var('positions_lookback_days') is not none and execute -%}
+    {%- set newest = run_query("select cast(max(fixed_at) as varchar) from " ~ this).columns[0].values()[0] -%}
+    {%- if newest is not none -%}
+        {%- set scan_from = "timestamptz '" ~ newest ~ "' - interval " ~ var('positions_lookback_days') ~ " day" -%}
+    {%- endif -%}
+{%- endif %}
 
 with
 
@@ -64,17 +74,26 @@ unioned as (
 
 {% if is_incremental() %}
 
+recent as (
+
+    -- A constant bound, so DuckDB prunes the scans (through the staging views) to the recent fixes.
+    select * from unioned
+    where fixed_at >= {{ scan_from }}
+
+),
+
 new_keys as (
 
-    select unioned.imei, unioned.fixed_at
-    from unioned
+    select recent.imei, recent.fixed_at
+    from recent
     anti join (
         select imei, fixed_at, seen_in
         from {{ this }}
+        where fixed_at >= {{ scan_from }}
     ) as seen
-        on unioned.imei = seen.imei
-        and unioned.fixed_at = seen.fixed_at
-        and list_contains(seen.seen_in, unioned.source)
+        on recent.imei = seen.imei
+        and recent.fixed_at = seen.fixed_at
+        and list_contains(seen.seen_in, recent.source)
 
 ),
 
@@ -104,11 +123,11 @@ tail_starts as (
 
 candidates as (
 
-    select unioned.*
-    from unioned
+    select recent.*
+    from recent
     inner join tail_starts
-        on unioned.imei = tail_starts.imei
-        and unioned.fixed_at >= tail_starts.replace_from
+        on recent.imei = tail_starts.imei
+        and recent.fixed_at >= tail_starts.replace_from
 
 ),
 
@@ -159,6 +178,33 @@ typed as (
 
 {% if is_incremental() %}
 
+kept_tail as (
+
+    -- Tail fixes older than the compared range: unchanged in the sources, so taken as they are.
+    select
+        existing.imei,
+        existing.fixed_at,
+        existing.source,
+        existing.seen_in,
+        existing.lat,
+        existing.lng,
+        existing.speed_kmh,
+        existing.direction_deg,
+        existing.pos_type,
+        existing.satellites,
+        existing.altitude_m,
+        existing.is_ignition_on,
+        existing.is_precise,
+        false as is_context
+
+    from {{ this }} as existing
+    inner join tail_starts
+        on existing.imei = tail_starts.imei
+        and existing.fixed_at >= tail_starts.replace_from
+        and existing.fixed_at < {{ scan_from }}
+
+),
+
 context as (
 
     -- The table's last precise fix before each tail: the previous point of the tail's first fix.
@@ -191,6 +237,8 @@ context as (
 with_context as (
 
     select * from typed
+    union all
+    select * from kept_tail
     union all
     select * from context
 
