@@ -286,3 +286,23 @@ def test_snapshot_versions_device_changes_and_incremental_facts_equal_a_full_reb
     ]
     assert history[1][1] == "New Driver" and history[0][1] != "New Driver"
     assert history[3][2] == "New group" and history[2][2] != "New group"
+
+
+def test_fct_device_days_count_each_alarm_of_a_day_with_fixes_once_by_category(warehouse):
+    by_day = warehouse.execute(
+        """
+        select imei, activity_date, alarm_count, geofence_alarm_count, driving_behaviour_alarm_count
+        from marts.fct_device_days where alarm_count > 0 order by all
+        """
+    ).fetchall()
+    expected = warehouse.execute(
+        """
+        select alarms.imei, alarms.alarm_date, count(*),
+               count(*) filter (where category = 'geofence'), count(*) filter (where category = 'driving_behaviour')
+        from marts.fct_alarms as alarms
+        join marts.fct_device_days as days on alarms.imei = days.imei and alarms.alarm_date = days.activity_date
+        group by all order by all
+        """
+    ).fetchall()
+    assert by_day == expected
+    assert sum(row[2] for row in by_day) > 0

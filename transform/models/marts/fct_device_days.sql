@@ -18,6 +18,33 @@ devices as (
 
 ),
 
+alarms as (
+
+    select * from {{ ref('fct_alarms') }}
+
+),
+
+alarm_days as (
+
+    select
+        imei,
+        alarm_date,
+        count(*) as alarm_count,
+        count(*) filter (where category = 'emergency') as emergency_alarm_count,
+        count(*) filter (where category = 'driving_behaviour') as driving_behaviour_alarm_count,
+        count(*) filter (where category = 'driver_monitoring') as driver_monitoring_alarm_count,
+        count(*) filter (where category = 'security') as security_alarm_count,
+        count(*) filter (where category = 'power') as power_alarm_count,
+        count(*) filter (where category = 'geofence') as geofence_alarm_count,
+        count(*) filter (
+            where category in ('environment', 'fuel', 'maintenance', 'device_status', 'other')
+        ) as other_alarm_count
+
+    from alarms
+    group by imei, alarm_date
+
+),
+
 event_days as (
 
     -- Trips and stops split at UTC midnight: each segment counts on the day of its later fix.
@@ -66,13 +93,24 @@ final as (
         position_days.first_fix_at,
         position_days.last_fix_at,
         -- The share of the day whose state is known: inside a derived trip or stop.
-        round(least(coalesce(event_days.known_seconds, 0) / 86400.0, 1.0), 4) as data_coverage_share
+        round(least(coalesce(event_days.known_seconds, 0) / 86400.0, 1.0), 4) as data_coverage_share,
+        coalesce(alarm_days.alarm_count, 0) as alarm_count,
+        coalesce(alarm_days.emergency_alarm_count, 0) as emergency_alarm_count,
+        coalesce(alarm_days.driving_behaviour_alarm_count, 0) as driving_behaviour_alarm_count,
+        coalesce(alarm_days.driver_monitoring_alarm_count, 0) as driver_monitoring_alarm_count,
+        coalesce(alarm_days.security_alarm_count, 0) as security_alarm_count,
+        coalesce(alarm_days.power_alarm_count, 0) as power_alarm_count,
+        coalesce(alarm_days.geofence_alarm_count, 0) as geofence_alarm_count,
+        coalesce(alarm_days.other_alarm_count, 0) as other_alarm_count
 
     from position_days
     left join event_days
         on position_days.imei = event_days.imei
         and position_days.fix_date = event_days.activity_date
     left join devices on position_days.imei = devices.imei
+    left join alarm_days
+        on position_days.imei = alarm_days.imei
+        and position_days.fix_date = alarm_days.alarm_date
 
 )
 
