@@ -141,6 +141,10 @@ def test_committer_lands_journalled_payloads_once_when_started_after_a_crash(tmp
     claimed = tmp_path / settings.CLAIMED_DIR / "b1" / payloads[1].folder_name
     claimed.mkdir(parents=True)
     (claimed / payloads[1].name).write_bytes(payloads[1].entry()[2])
+    # Payload 2 was renamed into place but a power cut lost its data; payload 3 was never landed.
+    waiting = tmp_path / payloads[2].folder_name
+    waiting.mkdir(parents=True)
+    (waiting / payloads[2].name).write_bytes(b"")
     committer = Committer(tmp_path)
     assert committer.recovered == 2
     assert [orjson.loads(file.read_bytes())["items"] for file in pending_files(tmp_path)] == [[{"n": 2}], [{"n": 3}]]

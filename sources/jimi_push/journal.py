@@ -155,7 +155,13 @@ def recover(root: Path, land_durably) -> int:
 
 def _landed_anywhere(root: Path, entry: Entry) -> bool:
     relative = f"{entry[0]}/{entry[1]}"
-    if any((root / stage / relative).exists() for stage in ("", settings.PROCESSED_DIR, settings.QUARANTINE_DIR)):
+    try:
+        # After a power cut a landed but unflushed file may exist with its data missing: land it again.
+        if (root / relative).stat().st_size == len(entry[2]):
+            return True
+    except FileNotFoundError:
+        pass
+    if any((root / stage / relative).exists() for stage in (settings.PROCESSED_DIR, settings.QUARANTINE_DIR)):
         return True
     claimed = root / settings.CLAIMED_DIR
     return claimed.is_dir() and any((batch / relative).exists() for batch in claimed.iterdir())
