@@ -141,7 +141,10 @@ def test_committer_lands_journalled_payloads_once_when_started_after_a_crash(tmp
     claimed = tmp_path / settings.CLAIMED_DIR / "b1" / payloads[1].folder_name
     claimed.mkdir(parents=True)
     (claimed / payloads[1].name).write_bytes(payloads[1].entry()[2])
-    # Payload 2 was renamed into place but a power cut lost its data; payload 3 was never landed.
+    # Payload 2 was renamed into place but a power cut lost its data; payload 3 was staged, not renamed.
+    staging = tmp_path / settings.TMP_DIR
+    staging.mkdir()
+    (staging / f"{payloads[3].name}.tmp").write_bytes(b"partial")
     waiting = tmp_path / payloads[2].folder_name
     waiting.mkdir(parents=True)
     (waiting / payloads[2].name).write_bytes(b"")

@@ -84,8 +84,9 @@ class Payload:
         return self.folder_name, self.name, envelope(self.path, self.received_at, self.item_id, self.items_json, self.item_count, self.fields)
 
 
-def _write(temporary: str, data: bytes, sync: bool) -> None:
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+def _write(temporary: str, data: bytes, sync: bool, fresh: bool = True) -> None:
+    # O_EXCL: a name is written once; recovery (not fresh) rewrites what the dead writer may have left.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | (os.O_EXCL if fresh else os.O_TRUNC), 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -101,15 +102,18 @@ def commit(root: Path, payloads: list[Payload], use_syncfs: bool = SYNCFS_AVAILA
     return [Path(target) for target in land_entries(root, [payload.entry() for payload in payloads], use_syncfs)]
 
 
-def land_entries(root: Path, entries: list[Entry], use_syncfs: bool = SYNCFS_AVAILABLE) -> list[str]:
-    """Write (folder, name, envelope) entries as landed files, durably; returns their paths (same order)."""
-    temporaries = stage(root, entries, sync=not use_syncfs)
+def land_entries(root: Path, entries: list[Entry], use_syncfs: bool = SYNCFS_AVAILABLE, fresh: bool = True) -> list[str]:
+    """Write (folder, name, envelope) entries as landed files, durably; returns their paths (same order).
+
+    `fresh=False` when replaying a journal: the crashed receiver may have left the same temporary files.
+    """
+    temporaries = stage(root, entries, sync=not use_syncfs, fresh=fresh)
     if use_syncfs:
         _syncfs(os.fspath(root))
     return place(root, entries, temporaries, flush=True)
 
 
-def stage(root: Path, entries: list[Entry], sync: bool) -> list[str]:
+def stage(root: Path, entries: list[Entry], sync: bool, fresh: bool = True) -> list[str]:
     """Write each envelope to a temporary file (fsynced with `sync`); returns their paths.
 
     Paths are plain strings here: this runs for every payload, and pathlib costs more than the write.
@@ -118,7 +122,7 @@ def stage(root: Path, entries: list[Entry], sync: bool) -> list[str]:
     temporaries = []
     for _, name, data in entries:
         temporaries.append(f"{staging}/{name}.tmp")
-        _write(temporaries[-1], data, sync=sync)
+        _write(temporaries[-1], data, sync=sync, fresh=fresh)
     return temporaries
 
 
@@ -163,7 +167,7 @@ class Committer:
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
-        self.recovered = recover(root, lambda entries: land_entries(root, entries, use_syncfs))
+        self.recovered = recover(root, lambda entries: land_entries(root, entries, use_syncfs, fresh=False))
 
     def submit(self, payload: Payload) -> Future:
         with self._wake:
