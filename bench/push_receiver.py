@@ -1,7 +1,7 @@
 """Push receiver throughput and latency: 50-item pushes acknowledged only once durable, beside a bare endpoint.
 
-One uvicorn server (a subprocess) serves the real receiver (`/pushgps`: parse, check, write, flush, rename,
-fsync the folder), a bare ASGI endpoint (`/bare`: read the body, answer success) and, to split the gap, a
+One uvicorn server (a subprocess) serves the real receiver (`/pushgps`: parse, check, then the group commit:
+journal append + fdatasync and rename with syncfs, or fsync each file and its folder), a bare ASGI endpoint (`/bare`: read the body, answer success) and, to split the gap, a
 `/validate` endpoint (everything the receiver does except landing) in the same run. A small keep-alive
 HTTP/1.1 client with pre-encoded requests drives them, so the client costs the same for all and little
 enough that the server is what is measured. Reported: requests/s at fixed concurrency (best of alternating

@@ -16,11 +16,12 @@ import logging
 import queue
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import dlt
+import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
 from sources.jimi.client import CallStats
@@ -153,7 +154,7 @@ def load_window(resource: str, start: datetime, end: datetime, stats: CallStats,
     many days are asked for. A bounded window stores no cursor, so each batch's pipeline (named after the
     range and the batch) is removed once loaded.
     """
-    from sources.jimi import KEYS, MERGE, jimi_source
+    from sources.jimi import jimi_source
 
     arrived: queue.Queue = queue.Queue(maxsize=64)
     stop = threading.Event()
@@ -186,10 +187,7 @@ def load_window(resource: str, start: datetime, end: datetime, stats: CallStats,
         nonlocal batch, rows, number
         if not batch:
             return
-        chunk = dlt.resource(batch, name=resource, primary_key=KEYS[resource], write_disposition=MERGE)
-        run = pipeline(f"jimi_{resource}_{start:%Y%m%d%H%M}_{end:%Y%m%d%H%M}_{number}")
-        total.add(run_source(run, chunk))
-        shutil.rmtree(run.working_dir, ignore_errors=True)
+        total.add(load_batch(resource, batch, f"jimi_{resource}_{start:%Y%m%d%H%M}_{end:%Y%m%d%H%M}_{number}"))
         batch, rows, number = [], 0, number + 1
 
     try:
@@ -204,3 +202,18 @@ def load_window(resource: str, start: datetime, end: datetime, stats: CallStats,
     finally:
         stop.set()
     return total
+
+
+def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSummary:
+    """Load one batch of decoded answers of a resource, merged on its natural key, in a throwaway pipeline.
+
+    What every batch of a backfill goes through (and `bench/ingest_ratio.py` measures). The pipeline,
+    named `name`, stores no cursor, so its working folder is removed once the batch is loaded.
+    """
+    from sources.jimi import KEYS, MERGE
+
+    chunk = dlt.resource(tables, name=resource, primary_key=KEYS[resource], write_disposition=MERGE)
+    run = pipeline(name)
+    summary = run_source(run, chunk)
+    shutil.rmtree(run.working_dir, ignore_errors=True)
+    return summary

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from sources.jimi_push import settings as push_settings
 from sources.jimi_push.forms import parse_urlencoded
+from sources.jimi_push.journal import JOURNAL_DIR
 from sources.jimi_push.receiver import create_app
 
 TOKEN = "fuzz-token"
@@ -56,7 +57,8 @@ def bodies(draw) -> bytes:
 
 
 def files_in(landing: Path) -> set[Path]:
-    return {file for file in landing.rglob("*") if file.is_file()} if landing.exists() else set()
+    # Landed files only: the receiver's write-ahead journal (`.journal/`) is not landed data.
+    return {file for file in landing.rglob("*") if file.is_file() and JOURNAL_DIR not in file.parts} if landing.exists() else set()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

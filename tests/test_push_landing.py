@@ -21,6 +21,7 @@ from sources.jimi_push.batches import (
     record_attempt,
     tidy_landing,
 )
+from sources.jimi_push.journal import JOURNAL_DIR, Journal, read_records, record
 from sources.jimi_push.landing import SYNCFS_AVAILABLE, Committer, Payload, clean_temporary, land
 from sources.jimi_push.server import running_receiver
 
@@ -107,3 +108,63 @@ def test_running_receiver_acknowledges_over_http_when_served(tmp_path: Path):
         health = httpx.get(f"{base}/health")
     assert (answer.json(), health.json()) == ({"code": 0, "msg": "success"}, {"code": 0, "msg": "ok"})
     assert [orjson.loads(file.read_bytes())["items"] for file in pending_files(tmp_path / "landing")] == [[{"deviceImei": "1"}]]
+
+
+def _journalled(root: Path, payloads: list[Payload]) -> None:
+    """What a receiver killed right after acknowledging leaves: the group in a journal segment."""
+    journal = Journal(root, "crashed")
+    journal.append([payload.entry() for payload in payloads])
+    os.close(journal._fd)  # the process is gone: its flock with it, and nothing was checkpointed
+
+
+@pytest.mark.skipif(not SYNCFS_AVAILABLE, reason="the journal is used with syncfs (Linux)")
+def test_committer_acknowledges_through_journal_and_drops_it_when_checkpointed(tmp_path: Path):
+    committer = Committer(tmp_path, use_syncfs=True)
+    file = committer.submit(Payload("pushgps", b'[{"n": 1}]', 1, {})).result(timeout=30)
+    assert orjson.loads(file.read_bytes())["items"] == [{"n": 1}]  # landed as soon as acknowledged
+    [segment] = (tmp_path / JOURNAL_DIR).iterdir()
+    assert read_records(segment.read_bytes()).__next__()[2] == file.read_bytes()
+    deadline = time.monotonic() + 10
+    while list((tmp_path / JOURNAL_DIR).iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the idle committer checkpoints within CHECKPOINT_S
+    assert list((tmp_path / JOURNAL_DIR).iterdir()) == []
+    committer.close()
+
+
+def test_committer_lands_journalled_payloads_once_when_started_after_a_crash(tmp_path: Path):
+    payloads = [Payload("pushgps", orjson.dumps([{"n": n}]), 1, {}) for n in range(4)]
+    _journalled(tmp_path, payloads)
+    # Payload 0 was landed and already loaded before the crash, payload 1 is claimed by a loader run.
+    processed = tmp_path / settings.PROCESSED_DIR / payloads[0].folder_name
+    processed.mkdir(parents=True)
+    (processed / payloads[0].name).write_bytes(payloads[0].entry()[2])
+    claimed = tmp_path / settings.CLAIMED_DIR / "b1" / payloads[1].folder_name
+    claimed.mkdir(parents=True)
+    (claimed / payloads[1].name).write_bytes(payloads[1].entry()[2])
+    # Payload 2 was renamed into place but a power cut lost its data; payload 3 was staged, not renamed.
+    staging = tmp_path / settings.TMP_DIR
+    staging.mkdir()
+    (staging / f"{payloads[3].name}.tmp").write_bytes(b"partial")
+    waiting = tmp_path / payloads[2].folder_name
+    waiting.mkdir(parents=True)
+    (waiting / payloads[2].name).write_bytes(b"")
+    committer = Committer(tmp_path)
+    assert committer.recovered == 2
+    assert [orjson.loads(file.read_bytes())["items"] for file in pending_files(tmp_path)] == [[{"n": 2}], [{"n": 3}]]
+    assert list((tmp_path / JOURNAL_DIR).iterdir()) == []
+    assert Committer(tmp_path).recovered == 0  # the segment is gone: a second start lands nothing again
+    committer.close()
+
+
+def test_recovery_skips_torn_tail_and_live_segments_when_restarted(tmp_path: Path):
+    first, torn = Payload("pushhb", b"[{}]", 1, {}), Payload("pushhb", b'[{"x": 1}]', 1, {})
+    _journalled(tmp_path, [first])
+    [segment] = (tmp_path / JOURNAL_DIR).iterdir()
+    with segment.open("ab") as handle:  # killed mid-append: never acknowledged
+        handle.write(record(*torn.entry())[:-5])
+    live = Journal(tmp_path, "live")
+    live.append([Payload("pushtem", b"[{}]", 1, {}).entry()])  # a sibling receiver still appending
+    assert Committer(tmp_path).recovered == 1
+    assert [file.name for file in pending_files(tmp_path)] == [first.name]
+    assert len(list((tmp_path / JOURNAL_DIR).iterdir())) == 1  # the live segment is left to its owner
+    live.drop()

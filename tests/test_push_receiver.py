@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from sources.jimi_push import settings
 from sources.jimi_push.cli import main as push_cli
+from sources.jimi_push.journal import JOURNAL_DIR
 from sources.jimi_push.receiver import create_app
 
 TOKEN = "s3cret-push-tøken"
@@ -32,7 +33,8 @@ def client(landing: Path) -> TestClient:
 
 
 def landed(landing: Path) -> list[Path]:
-    return sorted(file for file in landing.rglob("*") if file.is_file()) if landing.exists() else []
+    # Landed files only: the receiver's write-ahead journal (`.journal/`) is not landed data.
+    return sorted(file for file in landing.rglob("*") if file.is_file() and JOURNAL_DIR not in file.parts) if landing.exists() else []
 
 
 def test_every_push_path_of_the_reference_has_a_sample_when_listed():

@@ -9,6 +9,7 @@ import pytest
 from test_sim_api import NOW, TIME_RE, Sim, assert_refused
 
 from sources.jimi.signing import format_time
+from sources.jimi_sim.rowcache import RowCache
 from sources.jimi_sim.shapes import parse_shapes
 from sources.jimi_sim.wire_reports import obd_time
 
@@ -249,3 +250,43 @@ def test_obd_list_refuses_1001_when_span_over_31_days() -> None:
     assert_refused(
         body, 1001, "Illegal parameter: end_time is too far from start_time: the time span exceeds 31 days"
     )
+
+
+def test_paged_reports_build_rows_once_and_follow_the_clock_when_read_page_by_page() -> None:
+    sim = Sim()
+    pages = [
+        _obd(sim, "jimi.device.obd.list", page_no=page, page_size=10)["data"]["result"] for page in (1, 2, 3)
+    ]
+    assert len(sim.app.state.sim.report_rows._rows) == 1  # one query, three pages: its rows were built once
+    full = _obd(sim, "jimi.device.obd.list", page_size=30)["data"]["result"]
+    assert pages[0] + pages[1] + pages[2] == full
+    # A window reaching up to now: a later clock is another query, so trips completed since then appear.
+    imeis = [device.imei for device in sim.fleet.devices]
+
+    def completed() -> int:
+        now = sim.clock.now()
+        return sum(
+            1
+            for imei in imeis
+            for trip in sim.fleet.records.trips(imei, NOW - timedelta(days=2), NOW + timedelta(seconds=1))
+            if trip.end_time <= now
+        )
+
+    def mileage() -> list:
+        return sim.call(
+            "jimi.device.track.mileage", access_token=sim.token(), imeis=",".join(imeis), begin_time=B, end_time=E
+        )["result"]
+
+    before, expected_before = mileage(), completed()
+    sim.clock.advance(6 * 3600)
+    later, expected_later = mileage(), completed()
+    assert (len(before), len(later)) == (expected_before, expected_later)
+    assert expected_later > expected_before  # some trip was under way at NOW
+
+
+def test_row_cache_keeps_the_newest_queries_when_full() -> None:
+    cache = RowCache(size=2)
+    built: list[str] = []
+    for key in ("a", "b", "a", "c", "b"):
+        cache.get(key, lambda key=key: built.append(key) or [key])
+    assert built == ["a", "b", "c", "b"]  # "a" reused; "b" dropped when "c" came, built again

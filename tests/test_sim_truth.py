@@ -14,6 +14,7 @@ from test_sim_api import Sim
 
 from sources.jimi.signing import format_time
 from sources.jimi_sim import cli as sim_cli
+from sources.jimi_sim import rand, sweep_drive, wire
 from sources.jimi_sim.delivery import BLOCK_S, Delivery
 from sources.jimi_sim.fleet import Fleet
 from sources.jimi_sim.settings import EXACT, SimSettings
@@ -185,3 +186,25 @@ def test_location_sweeps_equal_fresh_answers_when_cached_over_time() -> None:
                 "result"
             ]
         )
+
+
+def test_sweep_fast_path_helpers_equal_general_ones_when_compared() -> None:
+    # The driving fast path relies on these twins writing exactly what the general path writes.
+    for epoch in [0, 59, 86399, 86400, 1_795_000_000, *range(1_795_046_400, 1_795_046_400 + 86400, 997)]:
+        assert sweep_drive.epoch_text(epoch) == wire.epoch_text(epoch)
+    for a, b, c in itertools.product((0, 7, 2**63 + 5), (869247060000123, 1), (1_795_046_437, 3)):
+        assert sweep_drive.quick3(a, b, c) == rand.quick(a, b, c)
+
+
+def test_location_sweeps_equal_fresh_answers_when_driving_minute_by_minute() -> None:
+    # Midday: many vehicles drive, so most entries move through the driving fast path between sweeps.
+    start = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+    cached = Sim(devices=50, late_share=0.11, now=start)
+    token = cached.token()
+    cached.call("jimi.user.device.location.list", access_token=token, target="sim_fleet")
+    for _ in range(4):
+        cached.clock.advance(60)
+        got = cached.call("jimi.user.device.location.list", access_token=token, target="sim_fleet")["result"]
+        fresh = Sim(devices=50, late_share=0.11, now=cached.clock.now())
+        expected = fresh.call("jimi.user.device.location.list", access_token=fresh.token(), target="sim_fleet")
+        assert got == expected["result"]

@@ -5,20 +5,23 @@ A payload becomes a file `<root>/<path>/<YYYY-MM-DD>/<received-at>-<id>.json` ho
 the sender sent it; `fields` are the other form fields (never the token). The path, the date, the stamp and
 the id all come from the URL route and the receiver itself, never from the request body.
 
-Durability: envelopes are written to `<root>/.tmp/`, flushed to disk, renamed into their folder (atomic on
-POSIX), and the folder is fsynced — so is every folder created on the way. Only then may the receiver
-answer success. A crash before the rename leaves at most a temporary file, which `clean_temporary` removes.
+Durability: envelopes are written to `<root>/.tmp/`, renamed into their folder (atomic on POSIX), and made
+durable before the receiver may answer success. Every folder created on the way is fsynced in its parent.
+A crash before the rename leaves at most a temporary file, which `clean_temporary` removes.
 
-`Committer` does this for many payloads at once (group commit): one thread takes every payload waiting,
-writes them all, flushes them with one `syncfs` (Linux; else one fsync per file), renames them and fsyncs
-each folder once. A flush costs ~0.4 ms however little it carries, so under load this is what keeps
-throughput near the bare HTTP rate; a lone payload is committed at once, with no waiting for company.
+`Committer` does this for many payloads at once (group commit): one thread takes every payload waiting.
+On Linux (syncfs) the group is appended to the write-ahead journal and fdatasynced once (`journal.py`),
+then renamed into place without a flush and acknowledged; a checkpoint about once a second flushes the file
+system with one `syncfs` and drops the journal segment, and a committer starting after a crash lands what
+the journal holds. Elsewhere each group is flushed file by file, renamed, and each folder fsynced once.
+A lone payload is committed at once, with no waiting for company.
 """
 
 from __future__ import annotations
 
 import ctypes
 import itertools
+import logging
 import os
 import threading
 import time
@@ -31,6 +34,9 @@ from pathlib import Path
 import orjson
 
 from . import settings
+from .journal import Entry, Journal, recover
+
+log = logging.getLogger("jimi_push.landing")
 
 MAX_GROUP = 64
 # File ids: a random prefix per process and a counter. uuid4 per file costs an os.urandom call each, which
@@ -73,9 +79,14 @@ class Payload:
         self.name = f"{self.received_at.astimezone(UTC).strftime(settings.STAMP_FORMAT)}-{self.item_id}.json"
         self.folder_name = f"{self.path}/{self.received_at.astimezone(UTC).strftime('%Y-%m-%d')}"
 
+    def entry(self) -> Entry:
+        """(folder, file name, envelope): what is landed, and what the journal records."""
+        return self.folder_name, self.name, envelope(self.path, self.received_at, self.item_id, self.items_json, self.item_count, self.fields)
 
-def _write(temporary: str, data: bytes, sync: bool) -> None:
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+
+def _write(temporary: str, data: bytes, sync: bool, fresh: bool = True) -> None:
+    # O_EXCL: a name is written once; recovery (not fresh) rewrites what the dead writer may have left.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | (os.O_EXCL if fresh else os.O_TRUNC), 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -87,34 +98,53 @@ def _write(temporary: str, data: bytes, sync: bool) -> None:
 
 
 def commit(root: Path, payloads: list[Payload], use_syncfs: bool = SYNCFS_AVAILABLE) -> list[Path]:
-    """Make `payloads` durable in the landing folder; returns their files (same order). Blocking.
+    """Make `payloads` durable in the landing folder; returns their files (same order). Blocking."""
+    return [Path(target) for target in land_entries(root, [payload.entry() for payload in payloads], use_syncfs)]
 
-    Paths are plain strings here: this loop runs for every payload, and pathlib costs more than the write.
+
+def land_entries(root: Path, entries: list[Entry], use_syncfs: bool = SYNCFS_AVAILABLE, fresh: bool = True) -> list[str]:
+    """Write (folder, name, envelope) entries as landed files, durably; returns their paths (same order).
+
+    `fresh=False` when replaying a journal: the crashed receiver may have left the same temporary files.
     """
-    base = os.fspath(root)
-    staging = _ensure_dir(f"{base}/{settings.TMP_DIR}")
-    temporaries = []
-    for payload in payloads:
-        data = envelope(payload.path, payload.received_at, payload.item_id, payload.items_json, payload.item_count, payload.fields)
-        temporaries.append(f"{staging}/{payload.name}.tmp")
-        _write(temporaries[-1], data, sync=not use_syncfs)
+    temporaries = stage(root, entries, sync=not use_syncfs, fresh=fresh)
     if use_syncfs:
-        _syncfs(staging)
+        _syncfs(os.fspath(root))
+    return place(root, entries, temporaries, flush=True)
+
+
+def stage(root: Path, entries: list[Entry], sync: bool, fresh: bool = True) -> list[str]:
+    """Write each envelope to a temporary file (fsynced with `sync`); returns their paths.
+
+    Paths are plain strings here: this runs for every payload, and pathlib costs more than the write.
+    """
+    staging = _ensure_dir(f"{os.fspath(root)}/{settings.TMP_DIR}")
+    temporaries = []
+    for _, name, data in entries:
+        temporaries.append(f"{staging}/{name}.tmp")
+        _write(temporaries[-1], data, sync=sync, fresh=fresh)
+    return temporaries
+
+
+def place(root: Path, entries: list[Entry], temporaries: list[str], flush: bool) -> list[str]:
+    """Rename staged files into their folders (and fsync each folder with `flush`); returns their paths."""
+    base = os.fspath(root)
     targets, folders = [], set()
-    for payload, temporary in zip(payloads, temporaries, strict=True):
-        folder = f"{base}/{payload.folder_name}"
-        target = f"{_ensure_dir(folder)}/{payload.name}"
+    for (folder_name, name, _), temporary in zip(entries, temporaries, strict=True):
+        folder = f"{base}/{folder_name}"
+        target = f"{_ensure_dir(folder)}/{name}"
         try:
             os.replace(temporary, target)
         except FileNotFoundError:
             # The day folder vanished under us (tidied by the loader): make it again, once.
             _forget(folder)
-            os.replace(temporary, f"{_ensure_dir(folder)}/{payload.name}")
+            os.replace(temporary, f"{_ensure_dir(folder)}/{name}")
         targets.append(target)
         folders.add(folder)
-    for folder in folders:
-        fsync_dir(folder)
-    return [Path(target) for target in targets]
+    if flush:
+        for folder in folders:
+            fsync_dir(folder)
+    return targets
 
 
 def land(root: Path, path: str, items_json: bytes, item_count: int, fields: dict[str, str], now: datetime | None = None) -> Path:
@@ -124,7 +154,12 @@ def land(root: Path, path: str, items_json: bytes, item_count: int, fields: dict
 
 
 class Committer:
-    """Group commit on one background thread; `submit` returns a future of the landed file."""
+    """Group commit on one background thread; `submit` returns a future of the landed file.
+
+    With syncfs (Linux) a group goes through the write-ahead journal (`journal.py`): acknowledged after one
+    append and fdatasync, landed at once, flushed at the next checkpoint. Without it, each group is landed
+    durably file by file. Payloads that a crashed receiver journalled are landed when a committer starts.
+    """
 
     def __init__(self, root: Path, use_syncfs: bool = SYNCFS_AVAILABLE) -> None:
         self.root, self.use_syncfs = root, use_syncfs
@@ -132,6 +167,7 @@ class Committer:
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.recovered = recover(root, lambda entries: land_entries(root, entries, use_syncfs, fresh=False))
 
     def submit(self, payload: Payload) -> Future:
         with self._wake:
@@ -145,7 +181,7 @@ class Committer:
         return payload.done
 
     def close(self) -> None:
-        """Commit what is waiting, then stop the thread."""
+        """Commit what is waiting, checkpoint the journal, then stop the thread."""
         with self._wake:
             self._closed = True
             self._wake.notify()
@@ -153,21 +189,47 @@ class Committer:
             self._thread.join()
 
     def _run(self) -> None:
+        journal = Journal(self.root, _ID_PREFIX) if self.use_syncfs else None
         while True:
             with self._wake:
                 while not self._waiting and not self._closed:
-                    self._wake.wait()
-                if not self._waiting:
-                    return
+                    wait_s = journal.wait_s() if journal is not None else None
+                    if wait_s == 0:
+                        break
+                    self._wake.wait(wait_s)
                 group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-            try:
-                files = commit(self.root, group, self.use_syncfs)
-            except Exception as exc:  # noqa: BLE001 - the thread must outlive any failure, or later payloads wait forever
-                for payload in group:
-                    payload.done.set_exception(exc)
+                closing = self._closed and not self._waiting
+            if group:
+                self._commit(group, journal)
+            if journal is not None and (closing or journal.due()):
+                self._checkpoint(journal)
+            if closing:
+                return
+
+    def _commit(self, group: list[Payload], journal: Journal | None) -> None:
+        try:
+            if journal is None:
+                files = land_entries(self.root, [payload.entry() for payload in group], use_syncfs=False)
             else:
-                for payload, file in zip(group, files, strict=True):
-                    payload.done.set_result(file)
+                entries = [payload.entry() for payload in group]
+                temporaries = stage(self.root, entries, sync=False)
+                journal.append(entries)  # durable from here on: only now may the group be acknowledged
+                files = place(self.root, entries, temporaries, flush=False)
+        except Exception as exc:  # noqa: BLE001 - the thread must outlive any failure, or later payloads wait forever
+            for payload in group:
+                payload.done.set_exception(exc)
+        else:
+            for payload, file in zip(group, files, strict=True):
+                payload.done.set_result(Path(file))
+
+    def _checkpoint(self, journal: Journal) -> None:
+        """Flush every file landed since the last checkpoint, then drop the journal segment holding them."""
+        try:
+            _syncfs(os.fspath(self.root))
+            journal.drop()
+        except OSError as exc:
+            # The segment stays: a later checkpoint, or recovery at the next start, completes the work.
+            log.error("journal checkpoint failed: %s", exc.strerror or type(exc).__name__)
 
 
 def _syncfs(folder: str) -> None:

@@ -1,8 +1,11 @@
 """Simulated Jimi IoT / TrackSolid Pro cloud: the embedded default account, test double and benchmark load.
 
-- `SimSettings`: credentials, seed, fleet size, clock, latency (`settings.py`).
-- `Fleet`: deterministic synthetic vehicles around Nairobi, their GPS fixes and ground truth (`fleet.py`).
-- `create_app`: the open API (`/route/rest`) as a Starlette app (`api.py`); `server.py` runs it.
+- `SimSettings`: account, seed, fleet size, clock, late/duplicate fixes, shapes, faults, latency (`settings.py`).
+- `Fleet`: deterministic synthetic vehicles around Nairobi (plus recorded traces), their GPS fixes, what has
+  reached the cloud (`visible_points`), and the trips, stops, alarms and OBD data behind them (`fleet.py`).
+- `create_app`: the open API (`/route/rest`) as a Starlette app (`api.py`, methods in `methods*.py`);
+  `server.py` runs it, `push.py` sends the push families, `truth.py` exports ground truth, `cli.py` is
+  `jimi-sim serve | push | truth`.
 
 Exports load lazily: `sources.jimi` imports `sources.jimi_sim.settings` for its default account, and the
 API layer imports `sources.jimi.signing`, so eager imports here would be circular.

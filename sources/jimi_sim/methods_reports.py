@@ -46,14 +46,18 @@ def alarm_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
     page_size = int_param(params, "page_size", 1, 100, 50)
     wanted = params.get("alertTypeId")
     until = min(end + _ONE_SECOND, now + _ONE_SECOND)
-    found = [
-        (alarm, device)
-        for device in devices
-        for alarm in sim.fleet.records.alarms(device.imei, begin, until)
-        if wanted is None or alarm.type_id == wanted
-    ]
-    found.sort(key=lambda pair: (-pair[0].epoch, pair[1].imei))
-    found = found[:ALARM_MAX_ROWS]
+
+    def build() -> list:
+        found = [
+            (alarm, device)
+            for device in devices
+            for alarm in sim.fleet.records.alarms(device.imei, begin, until)
+            if wanted is None or alarm.type_id == wanted
+        ]
+        found.sort(key=lambda pair: (-pair[0].epoch, pair[1].imei))
+        return found[:ALARM_MAX_ROWS]
+
+    found = sim.report_rows.get(("alarms", _imeis(devices), begin, until, wanted), build)
     page = found[(page_no - 1) * page_size : page_no * page_size]
     account, shapes = sim.settings.user_id, sim.settings.shapes
     return {"result": [alarm_row(device, alarm, account, shapes) for alarm, device in page]}
@@ -71,13 +75,12 @@ def _obd_query(sim: Simulator, params: Mapping[str, str]) -> tuple[list[Device],
 @method("jimi.device.obd.list", "account", "imeis", "start_time", "end_time", blocking=True)
 def obd_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
     devices, begin, end, page_no, page_size = _obd_query(sim, params)
-    rows = sorted(
-        (
-            (reading, device)
-            for device in devices
-            for reading in sim.fleet.records.obd(device.imei, begin, end)
+    rows = sim.report_rows.get(
+        ("obd", _imeis(devices), begin, end),
+        lambda: sorted(
+            ((reading, device) for device in devices for reading in sim.fleet.records.obd(device.imei, begin, end)),
+            key=lambda pair: (pair[0].epoch, pair[1].imei),
         ),
-        key=lambda pair: (pair[0].epoch, pair[1].imei),
     )
     page = rows[(page_no - 1) * page_size : page_no * page_size]
     shapes = sim.settings.shapes
@@ -88,10 +91,17 @@ def obd_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
 @method("jimi.device.obd.fault", "account", "imeis", "start_time", "end_time", blocking=True)
 def obd_fault(sim: Simulator, params: Mapping[str, str]) -> Payload:
     devices, begin, end, page_no, page_size = _obd_query(sim, params)
-    rows = sorted(
-        ((fault, device) for device in devices for fault in sim.fleet.records.dtcs(device.imei, begin, end)),
-        key=lambda pair: (pair[0].epoch, pair[1].imei),
+    rows = sim.report_rows.get(
+        ("dtcs", _imeis(devices), begin, end),
+        lambda: sorted(
+            ((fault, device) for device in devices for fault in sim.fleet.records.dtcs(device.imei, begin, end)),
+            key=lambda pair: (pair[0].epoch, pair[1].imei),
+        ),
     )
     page = rows[(page_no - 1) * page_size : page_no * page_size]
     body = [fault_row(device, fault) for fault, device in page]
     return {"result": None, "data": paging(page_no, page_size, len(rows), body, sim.settings.shapes)}
+
+
+def _imeis(devices: list[Device]) -> tuple[str, ...]:
+    return tuple(device.imei for device in devices)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sources.jimi_sim.clock import SimClock
 from sources.jimi_sim.faults import FaultInjector
 from sources.jimi_sim.fleet import Fleet
+from sources.jimi_sim.rowcache import RowCache
 from sources.jimi_sim.settings import SimSettings
 from sources.jimi_sim.sweep import Sweep
 from sources.jimi_sim.tokens import CallLimiter, TokenStore
@@ -25,6 +26,7 @@ class Simulator:
     faults: FaultInjector
     sweep: Sweep
     track_wire: TrackWire
+    report_rows: RowCache = field(default_factory=RowCache)  # paged reports between their pages
 
     @classmethod
     def build(cls, settings: SimSettings, fleet: Fleet | None = None) -> Simulator:

@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING
 import orjson
 
 from sources.jimi_sim.catalogue import Device
-from sources.jimi_sim.daylife import PARK_MARGIN_S, DayActivity, stationary_point
+from sources.jimi_sim.daylife import PARK_MARGIN_S, stationary_point
 from sources.jimi_sim.delivery import BLOCK_S
-from sources.jimi_sim.equipment import DAILY_ALLOWANCE_KM
-from sources.jimi_sim.model import POS_GPS, POS_LBS, Point, local_ordinal
-from sources.jimi_sim.rand import quick
+from sources.jimi_sim.model import Point, local_ordinal
 from sources.jimi_sim.shapes import Shapes
 from sources.jimi_sim.status import HEARTBEAT_S, ONLINE_WITHIN_S, device_status, fix_status, heartbeat_before
-from sources.jimi_sim.vehicle import anchor_km, cargo, external_volts, fuel_pct, fuel_sensor_volts, gsm_level
-from sources.jimi_sim.wire import POS_NAMES, epoch_text, location_item
+from sources.jimi_sim.sweep_drive import Drive, epoch_text
+from sources.jimi_sim.wire import location_item
 
 if TYPE_CHECKING:
     from sources.jimi_sim.fleet import Fleet
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
 MAX_REUSE_S = 3600
 _NEVER = 1 << 62
 # A cursor is a list (cheapest to read and write): these are its slots.
-FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, ANCHOR, JSON = range(11)
+FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, JSON = range(10)
 
 
 class Sweep:
@@ -49,9 +47,10 @@ class Sweep:
         parts = []
         with self._lock:
             for cursor in self._current(devices, now):
-                if cursor[JSON] is None:
-                    cursor[JSON] = orjson.dumps(cursor[ENTRY])
-                parts.append(cursor[JSON])
+                serialised = cursor[JSON]
+                if serialised is None:
+                    serialised = cursor[JSON] = _Serialised(cursor[ENTRY])
+                parts.append(serialised.text)
         return b'{"code":0,"message":"success","result":[' + b",".join(parts) + b"]}"
 
     def entries(self, devices: list[Device], now: datetime) -> list[dict[str, object]]:
@@ -63,17 +62,17 @@ class Sweep:
         """Brings every device's cursor up to now; the cursors of devices that have an entry."""
         now_epoch = int(now.timestamp())
         out = []
-        if True:  # the caller holds the lock: concurrent sweeps would otherwise race on the entries
-            for device in devices:
-                cursor = self._cursors.get(device.imei)
-                if cursor is None or not cursor[FROM] <= now_epoch < cursor[UNTIL]:
-                    if cursor is None or not (self._drive_on(device, cursor, now_epoch)
-                                              or self._park_on(device, cursor, now_epoch)):  # fmt: skip
-                        cursor = self._cursors[device.imei] = self._render(device, now, now_epoch)
-                elif cursor[ENTRY] is not None and now_epoch >= cursor[BEAT_DUE]:
-                    self._beat(device, cursor, now_epoch)
-                if cursor[ENTRY] is not None:
-                    out.append(cursor)
+        # The caller holds the lock: concurrent sweeps would otherwise race on the entries.
+        for device in devices:
+            cursor = self._cursors.get(device.imei)
+            if cursor is None or not cursor[FROM] <= now_epoch < cursor[UNTIL]:
+                if cursor is None or not (self._drive_on(device, cursor, now_epoch)
+                                          or self._park_on(device, cursor, now_epoch)):  # fmt: skip
+                    cursor = self._cursors[device.imei] = self._render(device, now, now_epoch)
+            elif cursor[ENTRY] is not None and now_epoch >= cursor[BEAT_DUE]:
+                self._beat(device, cursor, now_epoch)
+            if cursor[ENTRY] is not None:
+                out.append(cursor)
         return out
 
     def _render(self, device: Device, now: datetime, now_epoch: int) -> list:
@@ -82,10 +81,11 @@ class Sweep:
             status = device_status(fleet, device, now)
             assert status is not None
             entry = location_item(device, status, self.shapes)
-            return [now_epoch, _NEVER, _NEVER, entry, 0, 0, None, 0, None, None, None]
+            return [now_epoch, _NEVER, _NEVER, entry, 0, 0, None, 0, None, None]
         point = fleet.latest_fix(device.imei, now)
-        if point is None:
-            return [now_epoch, now_epoch + 60, _NEVER, None, 0, 0, None, 0, None, None, None]
+        if point is None:  # a tracker that never reports stays silent; others may report any time now
+            silent = not device.habits.reporting and device.imei not in fleet.traces
+            return [now_epoch, _NEVER if silent else now_epoch + 60, _NEVER, None, 0, 0, None, 0, None, None]
         epoch = int(point.gps_time.timestamp())
         traced = device.imei in fleet.traces
         owner = fleet.owner(device.imei, epoch) if not traced else None
@@ -96,52 +96,28 @@ class Sweep:
         parked_until = 0 if traced or driving else _departure(fleet, device, epoch) - PARK_MARGIN_S
         hb = status.hb_epoch
         entry = location_item(device, status, self.shapes)
-        return [now_epoch, until, _next_beat(device, hb), entry, epoch, hb, activity if driving else None,
-                parked_until, owner, None, None]  # fmt: skip
+        drive = Drive(device, activity, fleet.settings.seed, self.shapes.battery_key) if driving else None
+        return [now_epoch, until, _next_beat(device, hb), entry, epoch, hb, drive, parked_until, owner, None]
 
     def _drive_on(self, device: Device, cursor: list, now_epoch: int) -> bool:
         """Move a driving vehicle's entry to its newest fix in place (most of a sweep's work)."""
-        activity: DayActivity | None = cursor[DRIVING]
-        if activity is None or now_epoch < cursor[FROM] or now_epoch >= activity.last_epoch:
+        drive: Drive | None = cursor[DRIVING]
+        if drive is None or now_epoch < cursor[FROM] or now_epoch >= drive.last_epoch:
             return False
-        fleet, fixes, key = self.fleet, activity.fixes, int(device.imei)
-        index = fixes.last_at_or_before(now_epoch)
-        epoch = fixes.epochs[index]
-        released = fleet.delivery.release(key, epoch // BLOCK_S)
-        if epoch <= cursor[FIX] or (released is not None and released > now_epoch):
+        index = drive.index_at(now_epoch)
+        epoch = drive.epochs[index]
+        if epoch <= cursor[FIX]:
             return False
-        lat, lng, speed, direction, satellites, flag = fixes.row(index)
-        acc, pos_type = bool(flag & 1), flag >> 1
-        u = quick(fleet.settings.seed, key, epoch)
-        hb = (
-            max(cursor[HB], epoch)
-            if now_epoch < cursor[BEAT_DUE]
-            else max(heartbeat_before(fleet, device, now_epoch), epoch)
-        )
-        battery = 100 if acc else 95 + int(5 * u)
-        if cursor[ANCHOR] is None:  # the day's odometer anchor: fixed while the activity lasts
-            cursor[ANCHOR] = anchor_km(device, activity.day)
-        odometer = cursor[ANCHOR] + min(fixes.cumulative_m()[index] / 1000.0, DAILY_ALLOWANCE_KM)
-        when = epoch_text(epoch)
-        entry = cursor[ENTRY]
-        entry["status"] = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
-        entry["posType"] = POS_NAMES.get(pos_type, "GPS")
-        entry["lat"], entry["lng"], entry["gpsTime"] = lat, lng, when
-        entry["hbTime"] = when if hb == epoch else epoch_text(hb)
-        entry["accStatus"] = "1" if acc else "0"
-        entry["speed"] = str(int(speed + 0.5))
-        entry["direction"] = str(direction) if pos_type == POS_GPS else "-1"
-        entry["gpsNum"] = str(satellites)
-        entry["gpsSignal"] = str(gsm_level(pos_type == POS_LBS, (u * 7.919) % 1.0))
-        entry[self.shapes.battery_key] = str(battery)
-        entry["powerValue"] = f"{external_volts(device, acc, u):.1f}"
-        entry["batteryPowerVal"] = "4.1" if battery >= 90 else "3.9"
-        entry["currentMileage"] = f"{odometer:.1f}"
-        if device.role == "fuel":
-            entry["trackerOil"] = f"{fuel_sensor_volts(fuel_pct(device, activity, epoch)):.2f}"
-        elif device.role == "reefer":
-            entry["temperature"] = f"{cargo(fleet.settings.seed, device, activity, epoch)[0]:.1f}"
-        following = fixes.epochs[index + 1] if index + 1 < len(fixes) else activity.last_epoch + PARK_MARGIN_S
+        delivery = self.fleet.delivery
+        if delivery.enabled:
+            released = delivery.release(drive.key, epoch // BLOCK_S)
+            if released is not None and released > now_epoch:
+                return False
+        if now_epoch < cursor[BEAT_DUE]:
+            hb = max(epoch, cursor[HB])
+        else:
+            hb = max(heartbeat_before(self.fleet, device, now_epoch), epoch)
+        following = drive.write(cursor[ENTRY], index, now_epoch - hb <= ONLINE_WITHIN_S, hb)
         cursor[FROM], cursor[UNTIL], cursor[FIX], cursor[HB], cursor[JSON] = now_epoch, following, epoch, hb, None
         cursor[BEAT_DUE] = _next_beat(device, hb)
         return True
@@ -175,9 +151,38 @@ class Sweep:
     def _beat(self, device: Device, cursor: list, now_epoch: int) -> None:
         entry = cursor[ENTRY]
         hb = max(heartbeat_before(self.fleet, device, now_epoch), cursor[FIX])
-        entry["hbTime"] = epoch_text(hb)
-        entry["status"] = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
-        cursor[HB], cursor[BEAT_DUE], cursor[JSON] = hb, _next_beat(device, hb), None
+        entry["hbTime"] = text = epoch_text(hb)
+        entry["status"] = status = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
+        serialised = cursor[JSON]
+        if serialised is not None:  # patch the two fields in the serialised entry rather than re-serialise
+            serialised.patch(status, text)
+        cursor[HB], cursor[BEAT_DUE], cursor[JSON] = hb, _next_beat(device, hb), serialised
+
+
+class _Serialised:
+    """An entry's JSON; a heartbeat re-joins it around new `status` and `hbTime` values.
+
+    Cut into pieces only at the first heartbeat: a driving vehicle's entry changes every sweep and is
+    never patched, so cutting it up front would be wasted work.
+    """
+
+    __slots__ = ("pieces", "text")
+
+    def __init__(self, entry: dict[str, object]) -> None:
+        self.text = orjson.dumps(entry)
+        self.pieces: tuple[bytes, bytes, bytes] | None = None
+
+    def patch(self, status: str, hb_time: str) -> None:
+        if self.pieces is None:
+            pieces, rest = [], self.text
+            for key in (b'"status":"', b'"hbTime":"'):
+                start = rest.index(key) + len(key)
+                end = rest.index(b'"', start)
+                pieces.append(rest[:start])
+                rest = rest[end:]
+            self.pieces = (pieces[0], pieces[1], rest)
+        head, middle, tail = self.pieces
+        self.text = b"".join((head, status.encode(), middle, hb_time.encode(), tail))
 
 
 def _next_beat(device: Device, after: int) -> int:
