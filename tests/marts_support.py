@@ -20,6 +20,10 @@ AS_OF = "2026-12-01 00:00:00+00"
 def run_dbt(warehouse: Path, *args: str, variables: dict | None = None, work: Path | None = None) -> str:
     """`dbt <args>` on `warehouse`, with its own target folder; returns the output, raises on failure."""
     work = work or warehouse.parent / "dbt-target"
+    if args and args[0] == "run":
+        # The marts join seeds (alarm types, DTC codes, API limits), so "run" here means every node but the
+        # data and unit tests: seeds, snapshots and models, in dependency order.
+        args = ("build", "--exclude", "resource_type:test", "resource_type:unit_test", *args[1:])
     env = {**os.environ, "JIMI_WAREHOUSE_PATH": str(warehouse)}
     command = [
         str(DBT), *args, "--profiles-dir", str(TRANSFORM), "--project-dir", str(TRANSFORM),
