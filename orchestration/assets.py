@@ -25,8 +25,12 @@ from .partitions import backfill_policy, history_partitions
 from .warehouse import publish_marts, writer_lock
 
 MODE_TAG = "jimi/mode"
-SNAPSHOT_RESOURCES = ("devices", "device_groups", "live_locations")
-HISTORY_RESOURCES = ("track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults")
+SNAPSHOT_RESOURCES = ("devices", "device_groups", "live_locations") + (
+    "platform_geofences", "geofence_devices", "tag_locations", "command_results", "command_templates",
+)  # fmt: skip
+HISTORY_RESOURCES = ("track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults") + (
+    "media_files", "event_media",
+)  # fmt: skip
 RESOURCE_DESCRIPTIONS = {
     "devices": "The account's devices (`user.device.list` + `track.device.detail`), merged on IMEI.",
     "device_groups": "Device groups (`device.group.list`), merged on group id.",
@@ -37,6 +41,13 @@ RESOURCE_DESCRIPTIONS = {
     "alarms": "Alarms (`device.alarm.list`), one row per device, time and type; capped windows are split.",
     "obd_readings": "OBD readings (`device.obd.list`), one row per device and report time.",
     "obd_faults": "OBD fault codes (`device.obd.fault`), one row per device, time and code.",
+    "media_files": "Dashcam photos and videos (`device.jimi.media.URL`), one row per file; URLs as given.",
+    "event_media": "Files attached to alarm events (`device.media.event.URL`), one row per event file.",
+    "platform_geofences": "Platform geofences (`open.platform.fence.list`), replaced on every load.",
+    "geofence_devices": "Devices bound to each platform geofence (the fences' `imeis`), replaced on every load.",
+    "tag_locations": "Newest fixes of TAG/beacon devices (`device.location.getTagMsg`), kept once per fix.",
+    "command_results": "Commands sent to devices and their outcome (`open.instruction.result`).",
+    "command_templates": "Command templates each device supports (`open.instruction.list`), replaced.",
 }
 
 

@@ -50,9 +50,14 @@ CADENCES = (
     Cadence("alarms", ("alarms",), "*/5 * * * *", "Alarms, every 5 minutes.", "incremental"),
     Cadence("obd", ("obd_readings", "obd_faults"), "0 * * * *", "OBD readings and fault codes, hourly.", "incremental"),
     Cadence("devices", ("devices", "device_groups"), "0 3 * * *", "The device list and groups, daily."),
+    Cadence("media", ("media_files", "event_media"), "*/15 * * * *", "Dashcam media and alarm clips, every 15 minutes.", "incremental"),
+    Cadence("geofences", ("platform_geofences", "geofence_devices"), "5 * * * *", "Platform geofences and their devices, hourly."),
+    Cadence("tags", ("tag_locations",), "*/5 * * * *", "TAG/beacon locations, every 5 minutes."),
+    Cadence("commands", ("command_results",), "20 * * * *", "Command history and outcomes, hourly."),
+    Cadence("command_templates", ("command_templates",), "15 3 * * *", "Command templates per device, daily."),
     Cadence(
         "catch_up",
-        ("track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults"),
+        ("track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults", "media_files", "event_media"),
         "30 2 * * *",
         "Every history resource: the nightly catch-up (the trailing 7 days again, for data that reaches the "
         "API late), and the job to backfill by partition.",

@@ -22,6 +22,8 @@ POLLING_KEYS = {
     f"jimi/{name}"
     for name in (
         ["devices", "device_groups", "live_locations", "track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults"]
+        + ["media_files", "event_media", "platform_geofences", "geofence_devices", "tag_locations"]
+        + ["command_results", "command_templates"]
     )
 }
 DBT_KEYS = {
@@ -34,6 +36,8 @@ DBT_KEYS = {
     "staging/stg_jimi_push__alarms",
     "staging/stg_jimi_push__obd_readings",
     "staging/stg_jimi_push__fault_codes",
+    *(f"staging/stg_jimi__{name}" for name in ("media_files", "event_media", "platform_geofences", "geofence_devices")),
+    *(f"staging/stg_jimi__{name}" for name in ("tag_locations", "command_results", "command_templates")),
     "marts/dim_devices",
     "marts/fct_device_days",
     "marts/fct_alarms",
@@ -72,6 +76,11 @@ EXPECTED_TICKS = {
     "obd_schedule": ("0 * * * *", "2026-11-20", "incremental"),
     "devices_schedule": ("0 3 * * *", None, None),
     "catch_up_schedule": ("30 2 * * *", "2026-11-20", "catch_up"),
+    "media_schedule": ("*/15 * * * *", "2026-11-20", "incremental"),
+    "geofences_schedule": ("5 * * * *", None, None),
+    "tags_schedule": ("*/5 * * * *", None, None),
+    "commands_schedule": ("20 * * * *", None, None),
+    "command_templates_schedule": ("15 3 * * *", None, None),
     "transform_schedule": ("*/15 * * * *", None, None),
 }
 

@@ -11,6 +11,7 @@
 | `alarms` | `device.alarm.list` | imei + alarm_time + alarm_type_id | per resource |
 | `obd_readings` | `device.obd.list` | imei + report_time | per resource |
 | `obd_faults` | `device.obd.fault` | imei + event_time + fault_code | per resource |
+| media, platform geofences, TAG locations, commands | see `resources_extra.py` | | |
 
 How a run picks its range (incremental / bounded `start`-`end` / `catch_up_days`) is in `windows.py`;
 pagination and the API's caps in `fetchers.py`; the raw-name mapping in `shapes.py`. Credentials come from
@@ -40,6 +41,8 @@ from .decode import decode
 from .devices import DEVICE_COLUMNS, GROUP_COLUMNS, detail_row, device_row, group_rows
 from .errors import JimiDeviceError
 from .helpers import as_rows
+from .resources_extra import KEYS as EXTRA_KEYS
+from .resources_extra import SourceContext, extra_resources
 from .shapes import LIVE_LOCATIONS
 from .tokens import TokenCache
 from .windows import RunWindow, batches, split
@@ -60,6 +63,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "alarms": ("imei", "alarm_time", "alarm_type_id"),
     "obd_readings": ("imei", "report_time"),
     "obd_faults": ("imei", "event_time", "fault_code"),
+    **EXTRA_KEYS,
 }
 
 
@@ -113,6 +117,8 @@ def jimi_source(
     token_dir: str | None = None,
     now: datetime | None = None,
     stats: Any = None,
+    media_models: Sequence[str] = settings.MEDIA_MODEL_PREFIXES,
+    tag_models: Sequence[str] = settings.TAG_MODELS,
 ) -> Sequence[dlt.sources.DltResource]:
     """The Jimi resources. `start`/`end` bound a backfill window, `catch_up_days` re-reads the trailing
     days, `now` fixes the clock (tests), `stats` (a `CallStats`) collects calls and retries, `timeout_s`
@@ -251,8 +257,13 @@ def jimi_source(
         name="obd_faults", primary_key=KEYS["obd_faults"], write_disposition=MERGE,
     )  # fmt: skip
 
+    extra = extra_resources(
+        SourceContext(client, account, run_window, device_list, pollable_imeis, lookback, run_concurrently,
+                      max_workers, media_models, tag_models)
+    )  # fmt: skip
     return (
         devices, device_groups, live_locations, track_points, trips, parking, alarms, obd_readings, obd_faults,
+        *extra,
     )  # fmt: skip
 
 

@@ -92,3 +92,29 @@ DEFAULT_TIMEOUT_S = 30.0
 # The reports cover many devices and up to a month per call: give them time before calling it a hang.
 METHOD_TIMEOUT_S = {TRACK_LIST: 300.0, TRACK_MILEAGE: 120.0, PARKING: 120.0, ALARM_LIST: 120.0, OBD_LIST: 120.0,
                     OBD_FAULT: 120.0}  # fmt: skip
+
+# -- media, platform geofences, TAG locations and commands (issue 9; read-only methods) -----------------
+MEDIA_URL = "jimi.device.jimi.media.URL"
+MEDIA_EVENT_URL = "jimi.device.media.event.URL"
+FENCE_LIST = "jimi.open.platform.fence.list"
+TAG_LOCATION = "jimi.device.location.getTagMsg"
+INSTRUCTION_LIST = "jimi.open.instruction.list"
+INSTRUCTION_RESULT = "jimi.open.instruction.result"
+ALL_METHODS += (MEDIA_URL, MEDIA_EVENT_URL, FENCE_LIST, TAG_LOCATION, INSTRUCTION_LIST, INSTRUCTION_RESULT)
+# The media methods document no maximum span or page size; a week per call like track.list, 50 per page.
+MEDIA_SPAN = timedelta(days=7)
+MEDIA_PAGE_SIZE = 50
+MEDIA_MAX_PAGES = 1000
+# Request channels: 1 front, 2 inward (the catalogue answers 0/1, so the channel asked is what we keep);
+# media_type 1 photo, 2 video (the spec's 3 "both" is not in jimi-api.md, so the two are asked apart).
+MEDIA_CAMERAS = (1, 2)
+MEDIA_TYPES = (1, 2)
+# fence.list: page_size 1-50 (the spec's limits table, APX §A.7).
+FENCE_PAGE_SIZE = 50
+FENCE_MAX_PAGES = 1000
+# Which devices have cameras / are TAGs: by model. Jimi's video devices are the JC family (JC261, JC400,
+# JC450, ...); the TAG model is the simulator's, a real account names its own (`tag_models`).
+MEDIA_MODEL_PREFIXES = ("JC",)
+TAG_MODELS = ("LL01-TAG",)
+LOOKBACK.update({"media_files": timedelta(hours=2), "event_media": timedelta(hours=2)})
+METHOD_TIMEOUT_S.update({MEDIA_URL: 60.0, MEDIA_EVENT_URL: 60.0})

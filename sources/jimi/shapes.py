@@ -294,3 +294,213 @@ OBD_FAULTS = Shape(
     where="r.imei is not null and r.eventTime is not null and r.faultCode is not null",
     keys=("imei", "event_time", "fault_code"),
 )
+
+
+# -- media, platform geofences, TAG locations and commands (issue 9) -------------------------------------
+# Times that arrive as Unix seconds (the spec's media and TAG methods) or as `yyyy-MM-dd HH:mm:ss` text
+# (jimi-api.md): read as text, numbers converted from epoch seconds, text read as UTC.
+_EPOCH_OR_TEXT = (
+    "case when regexp_full_match(trim({0}), '[0-9]+(\\.0+)?') then to_timestamp(trim({0})::double::bigint) "
+    "else timezone('UTC', try_cast(trim({0}) as timestamp)) end"
+)
+# photo/video from the numeric media_type when sent, else from the MIME type (jimi-api.md sends no type).
+_MEDIA_KIND = (
+    "case when {0} = '1' or {1} like 'image/%' then 'photo' when {0} = '2' or {1} like 'video/%' then 'video' end"
+)
+# positionType: spec codes 1 GPS, 2 LBS, 3 WIFI, 5 BEACON, or the same as words. (The location methods'
+# posType mapping above gives BEACON 4; the TAG section of the spec numbers it 5, kept here.)
+_TAG_POS = (
+    "coalesce(try_cast({0} as smallint), case upper({0}) when 'GPS' then 1 when 'LBS' then 2 "
+    "when 'WIFI' then 3 when 'BEACON' then 5 end)::smallint"
+)
+# isOffLine / isExecute flags: "0"/"1" strings (spec) or JSON booleans (jimi-api.md), read as text.
+_FLAG = "case lower(trim({0})) when '1' then true when 'true' then true when '0' then false when 'false' then false end"
+
+
+def epoch_or_text(field: str) -> str:
+    return _EPOCH_OR_TEXT.format(field)
+
+
+MEDIA_FILES = Shape(
+    method=settings.MEDIA_URL,
+    path=("result",),
+    fields={
+        "thumb_URL": "VARCHAR",
+        "file_URL": "VARCHAR",
+        "create_time": "VARCHAR",
+        "alarm_time": "VARCHAR",
+        "mime_type": "VARCHAR",
+        "media_type": "VARCHAR",
+        "camera": "VARCHAR",
+        "file_size": "DOUBLE",
+    },
+    # k is "imei|channel asked": the answer's camera is 0/1 (spec) or the channel (jimi-api.md).
+    select=f"""
+        split_part(k, '|', 1) as imei,
+        r.file_URL as file_url,
+        {epoch_or_text('r.create_time')} as create_time,
+        {epoch_or_text('r.alarm_time')} as alarm_time,
+        split_part(k, '|', 2)::smallint as camera_channel,
+        r.camera as camera_raw,
+        {_MEDIA_KIND.format('r.media_type', 'r.mime_type')} as media_kind,
+        r.mime_type as mime_type,
+        r.file_size::bigint as file_size_bytes,
+        r.thumb_URL as thumb_url
+    """,
+    where="r.file_URL is not null and r.create_time is not null",
+    keys=("imei", "file_url"),
+)
+
+# One row per file of an alarm event; the event's fields repeat on each of its files.
+EVENT_MEDIA_FIELDS = {
+    "imei": "VARCHAR",
+    "event_type_id": "VARCHAR",
+    "event_type": "VARCHAR",
+    "lat": "DOUBLE",
+    "lng": "DOUBLE",
+    "alarm_time": "VARCHAR",
+    "create_time": "VARCHAR",
+    "fileList": [{"media_type": "VARCHAR", "mime_type": "VARCHAR", "thumb_URL": "VARCHAR", "file_URL": "VARCHAR",
+                  "camera": "VARCHAR", "file_size": "DOUBLE"}],
+}  # fmt: skip
+EVENT_MEDIA_SELECT = f"""
+    r.imei as imei,
+    {epoch_or_text('r.alarm_time')} as alarm_time,
+    -- spec: event_type_id + event_type (the name); jimi-api.md: event_type only, the type id.
+    coalesce(r.event_type_id, r.event_type) as event_type_id,
+    case when r.event_type_id is not null then r.event_type end as event_type_name,
+    f.file_URL as file_url,
+    {epoch_or_text('r.create_time')} as create_time,
+    r.lat as lat,
+    r.lng as lng,
+    {_MEDIA_KIND.format('f.media_type', 'f.mime_type')} as media_kind,
+    f.mime_type as mime_type,
+    try_cast(f.camera as smallint) as camera_channel,
+    f.file_size::bigint as file_size_bytes,
+    f.thumb_URL as thumb_url
+"""
+EVENT_MEDIA_KEYS = ("imei", "alarm_time", "event_type_id", "file_url")
+
+FENCE_FIELDS = {
+    "fence_id": "VARCHAR",
+    "fence_name": "VARCHAR",
+    "fence_type": "VARCHAR",
+    "fence_color": "VARCHAR",
+    "coordinates": "VARCHAR",
+    "radius": "VARCHAR",
+    "description": "VARCHAR",
+    "imeis": "VARCHAR",
+    "alert_type": "VARCHAR",
+    "stay_time_in": "BIGINT",
+    "stay_time_out": "BIGINT",
+    "account": "VARCHAR",
+}
+# Geometry stays as the API gives it (`coordinates`: "lat,lng" pairs, latitude first, `;` between polygon
+# vertices) plus the circle's parsed centre and radius; staging parses polygons into a list of points.
+PLATFORM_GEOFENCES = Shape(
+    method=settings.FENCE_LIST,
+    path=("result", "rows"),
+    fields=FENCE_FIELDS,
+    select="""
+        r.fence_id as fence_id,
+        r.fence_name as fence_name,
+        lower(r.fence_type) as fence_type,
+        r.coordinates as coordinates,
+        case when lower(r.fence_type) = 'circle' then trim(split_part(r.coordinates, ',', 1))::double end as center_lat,
+        case when lower(r.fence_type) = 'circle' then trim(split_part(split_part(r.coordinates, ';', 1), ',', 2))::double end as center_lng,
+        case when lower(r.fence_type) = 'circle' then try_cast(nullif(trim(r.radius), '') as double) end as radius_m,
+        len(string_split(r.coordinates, ';')) as vertex_count,
+        r.fence_color as fence_color,
+        nullif(r.description, '') as description,
+        nullif(r.alert_type, '') as alert_types,
+        r.stay_time_in as stay_time_in_days,
+        r.stay_time_out as stay_time_out_days,
+        r.account as account
+    """,
+    where="r.fence_id is not null",
+    keys=("fence_id",),
+)
+
+TAG_LOCATIONS = Shape(
+    method=settings.TAG_LOCATION,
+    path=("result",),
+    fields={
+        "lng": "DOUBLE",
+        "lat": "DOUBLE",
+        "gpsTime": "VARCHAR",
+        "directions": "DOUBLE",
+        "gpsSpeed": "DOUBLE",
+        "positionType": "VARCHAR",
+        "gpsNum": "DOUBLE",
+    },
+    select=f"""
+        k as imei,
+        {epoch_or_text('r.gpsTime')} as gps_time,
+        r.lat as lat,
+        r.lng as lng,
+        {_KNOWN.format('r.gpsSpeed')} as speed_kmh,
+        {_KNOWN.format('r.directions')} as direction_deg,
+        {_TAG_POS.format('r.positionType')} as pos_type,
+        r.gpsNum::smallint as satellites
+    """,
+    where="r.gpsTime is not null",
+    keys=("imei", "gps_time"),
+)
+
+COMMAND_TEMPLATES = Shape(
+    method=settings.INSTRUCTION_LIST,
+    path=("result",),
+    fields={
+        "id": "VARCHAR",
+        "orderName": "VARCHAR",
+        "orderContent": "VARCHAR",
+        "orderExplain": "VARCHAR",
+        "orderMsg": "VARCHAR",
+        "isOffLine": "VARCHAR",
+    },
+    select=f"""
+        k as imei,
+        r.id as template_id,
+        r.orderName as template_name,
+        r.orderContent as template_content,
+        r.orderExplain as template_explain,
+        nullif(r.orderMsg, '') as template_help,
+        {_FLAG.format('r.isOffLine')} as supports_offline
+    """,
+    where="r.id is not null",
+    keys=("imei", "template_id"),
+)
+
+COMMAND_RESULTS = Shape(
+    method=settings.INSTRUCTION_RESULT,
+    path=("result",),
+    fields={
+        "codeId": "VARCHAR",
+        "code": "VARCHAR",
+        "content": "VARCHAR",
+        "isExecute": "VARCHAR",
+        "sendTime": "TIMESTAMP",
+        "sender": "VARCHAR",
+        "receiveDevice": "VARCHAR",
+        "isOffLine": "VARCHAR",
+        "idsource": "VARCHAR",
+    },
+    # isExecute: "0" failed, "1" executed, "3" waiting to be sent, "4" cancelled (spec); a boolean in
+    # jimi-api.md, which only says executed or not (status_code stays null then).
+    select=f"""
+        coalesce(nullif(r.receiveDevice, ''), k) as imei,
+        {_UTC.format('r.sendTime')} as send_time,
+        r.codeId as template_id,
+        r.code as command_text,
+        nullif(r.content, '') as reply_content,
+        try_cast(r.isExecute as smallint) as status_code,
+        case try_cast(r.isExecute as smallint) when 0 then 'failed' when 1 then 'executed' when 3 then 'pending'
+             when 4 then 'cancelled' end as status,
+        coalesce(try_cast(r.isExecute as smallint) = 1, {_FLAG.format('r.isExecute')}) as is_executed,
+        {_FLAG.format('r.isOffLine')} as is_offline,
+        r.sender as sender,
+        r.idsource as command_name
+    """,
+    where="r.sendTime is not null and r.codeId is not null",
+    keys=("imei", "send_time", "template_id"),
+)

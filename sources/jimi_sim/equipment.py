@@ -14,7 +14,7 @@ from sources.jimi_sim.rand import rng_for
 
 BLOCK = 25
 _ROLE_SLOTS = {2: "obd", 9: "obd", 16: "obd", 4: "fuel", 11: "fuel", 19: "fuel", 6: "reefer", 22: "reefer",
-               8: "dashcam"}  # fmt: skip
+               8: "dashcam", 3: "tag", 14: "tag"}  # fmt: skip
 _FORCED_KIND = {4: "truck", 11: "truck", 19: "truck", 6: "truck", 22: "van", 2: "car", 9: "van", 16: "car"}
 DISABLED_SLOT = 17  # enabledFlag 0: still in the account, still reporting
 EXPIRED_SLOT = 21  # service ended before any plausible "now": never reports within retention
@@ -33,6 +33,8 @@ _MC_TYPES = {
     "fuel": ("GT800",),
     "reefer": ("VL802",),
     "dashcam": ("JC450Pro", "JC400"),
+    # A vehicle tracker with a Bluetooth TAG/beacon module: answers jimi.device.location.getTagMsg.
+    "tag": ("LL01-TAG",),
 }
 _BRANDS = {
     "car": ("Toyota", "Nissan", "Mazda"),
@@ -46,7 +48,7 @@ _SPEED_LIMIT = {"car": 85.0, "van": 80.0, "truck": 70.0}
 
 @dataclass(frozen=True)
 class Equipment:
-    role: str  # tracker | obd | fuel | reefer | dashcam
+    role: str  # tracker | obd | fuel | reefer | dashcam | tag
     iccid: str
     imsi: str
     brand: str
@@ -64,6 +66,10 @@ class Equipment:
     @property
     def is_dashcam(self) -> bool:
         return self.role == "dashcam"
+
+    @property
+    def is_tag(self) -> bool:
+        return self.role == "tag"
 
 
 def role_for(index: int) -> str:

@@ -119,4 +119,4 @@ def group_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
 
 
 # Register the sibling modules' methods (imported for their decorators).
-from sources.jimi_sim import methods_reports, methods_track  # noqa: F401
+from sources.jimi_sim import methods_extra, methods_reports, methods_track  # noqa: F401

@@ -25,6 +25,12 @@ VARIANTS: dict[str, tuple[int, tuple[str, ...]]] = {
     "obd_paging": (27, ("zeros", "computed")),
     "obd_time": (28, ("unpadded", "padded")),
     "oil_unit": (37, ("text", "int")),
+    # Not in the §9 register (the register predates these endpoints): the vendor spec V2.7.14 (first
+    # variant) against ../shared/reference/jimi-api.md §5.8/§7/§8 (second). Number 0 = outside §9.
+    "media_wire": (0, ("spec", "doc")),
+    "fence_total_type": (0, ("number", "string")),
+    "tag_wire": (0, ("spec", "doc")),
+    "instruction_flags": (0, ("strings", "booleans")),
 }
 
 
@@ -45,6 +51,15 @@ class Shapes:
     obd_paging: str = "zeros"  # obd paging: startRow/endRow/totalPage 0 as in the example, or computed
     obd_time: str = "unpadded"  # obd dataReportTime hour: "1:27:23" as in the example, or zero-padded
     oil_unit: str = "text"  # pushoil unit: text label (observed) or the documented int code
+    # media URLs: spec = Unix-second times, camera 0 front/1 inward, file_size a string, event rows in a
+    # `data` paging object with event_type_id; doc = jimi-api.md's tables: text times, camera = the channel
+    # asked (1/2), file_size a number, event rows as a `result` array whose event_type is the type id.
+    media_wire: str = "spec"
+    fence_total_type: str = "number"  # fence.list result.total: number (example) or string (table)
+    # getTagMsg: spec = gpsTime Unix seconds, positionType "5", `directions`; doc = jimi-api.md §5.8:
+    # gpsTime text, positionType "BEACON"/"GPS", no directions.
+    tag_wire: str = "spec"
+    instruction_flags: str = "strings"  # isOffLine/isExecute: "0"/"1" codes (spec) or booleans
 
     def __post_init__(self) -> None:
         for spec in fields(self):

@@ -3,7 +3,8 @@
 `points.csv` holds every recorded fix (`Fleet.points`, late or not: truth is what happened, not what had
 arrived), `trips.csv` and `stops.csv` the day plans' trips and stops that start in the window (a stop
 still going on at the end of the plan horizon has an empty end_time), `alarms.csv` every alarm, pushed or
-platform. Times are UTC `yyyy-MM-dd HH:mm:ss`; rows are sorted by IMEI (fleet order), then time.
+platform; `geofences.csv` and `geofence_visits.csv` the platform fences and every bound device's visits
+(fences.py). Times are UTC `yyyy-MM-dd HH:mm:ss`; rows are sorted by IMEI (fleet order), then time.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 from datetime import datetime
 from pathlib import Path
 
+from sources.jimi_sim.fences import export_fence_truth
 from sources.jimi_sim.fleet import Fleet
 from sources.jimi_sim.wire import epoch_text, utc_text
 
@@ -66,4 +68,5 @@ def export_truth(fleet: Fleet, start: datetime, end: datetime, out_dir: Path | s
     finally:
         for handle in handles.values():
             handle.close()
+    counts.update(export_fence_truth(fleet, start, end, folder))
     return counts

@@ -1,0 +1,39 @@
+-- One row per file attached to an alarm event (`jimi.device.media.event.URL`). An event's files share
+-- imei + alarm_at + alarm_type_id, the same three values the alarm has in stg/fct alarms (alarm time =
+-- `alertTime`, type = `alertTypeId`), which is how an alarm finds its clip.
+with
+
+source as (
+
+    {{ source_or_empty('jimi', 'event_media', {
+        'imei': 'varchar', 'alarm_time': 'timestamptz', 'event_type_id': 'varchar', 'event_type_name': 'varchar',
+        'file_url': 'varchar', 'create_time': 'timestamptz', 'lat': 'double', 'lng': 'double',
+        'media_kind': 'varchar', 'mime_type': 'varchar', 'camera_channel': 'smallint',
+        'file_size_bytes': 'bigint', 'thumb_url': 'varchar'
+    }) }}
+
+),
+
+renamed as (
+
+    select
+        imei,
+        alarm_time as alarm_at,
+        event_type_id as alarm_type_id,
+        event_type_name,
+        file_url,
+        create_time as created_at,
+        lat,
+        lng,
+        media_kind,
+        mime_type,
+        camera_channel,
+        case camera_channel when 1 then 'front' when 2 then 'inward' end as camera,
+        file_size_bytes,
+        thumb_url
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,12 @@
+-- One row per (platform geofence, bound device), from each fence's `imeis`; replaced on every load.
+with
+
+source as (
+
+    {{ source_or_empty('jimi', 'geofence_devices', {
+        'fence_id': 'varchar', 'imei': 'varchar', 'alert_types': 'varchar'
+    }) }}
+
+)
+
+select fence_id, imei, alert_types from source
