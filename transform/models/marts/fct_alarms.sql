@@ -93,7 +93,8 @@ final as (
 
 )
 
-{% if is_incremental() %}
+{#- A table built before the media columns existed gets them appended (on_schema_change) and every row rewritten. -#}
+{% if is_incremental() and 'media_count' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
 
 , changed as (
 
