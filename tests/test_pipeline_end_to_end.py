@@ -41,5 +41,8 @@ def test_published_marts_equal_warehouse_marts_when_published(demo_data):
         warehouse_rows = warehouse.execute("select * from marts.fct_device_days order by device_day_id").fetchall()
     finally:
         warehouse.close()
-    assert tables == {"dim_devices", "fct_device_days", "fct_alarms", "fct_obd_readings", "fct_fault_codes"}
+    assert tables == {
+        "dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status", "fct_device_freshness",
+        "fct_alarms", "fct_obd_readings", "fct_fault_codes", "dim_geofences", "fct_geofence_visits", "fct_alarm_media",
+    }  # fmt: skip
     assert published_rows == warehouse_rows
