@@ -55,10 +55,10 @@ def main() -> None:
     import geopandas as gpd
     import movingpandas as mpd
     import pandas as pd
+    from marts_support import run_dbt
 
     from bench.mart_scaling import RAW_COLUMNS, trails
     from bench.martscore import load_truth, score_tables
-    from marts_support import run_dbt
     from orchestration import config
     from orchestration.loading import load_jimi
     from sources.jimi_sim.fleet import Fleet

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,9 +61,22 @@ WORKERS = {
 
 
 def spawn(code: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    # Output goes to files, not pipes: a child writing more than a pipe's buffer (a full dbt build logs
+    # ~80 KB) would block until read, and nothing reads before it exits.
+    files = (tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+"))  # noqa: SIM115 (closed with the test)
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=files[0], stderr=files[1], text=True)
+    process.output_files = files  # type: ignore[attr-defined]
+    return process
+
+
+def outputs_of(process: subprocess.Popen) -> tuple[str, str]:
+    """(stdout, stderr) of a finished spawn()."""
+    process.wait()
+    texts = []
+    for handle in process.output_files:  # type: ignore[attr-defined]
+        handle.seek(0)
+        texts.append(handle.read())
+    return texts[0], texts[1]
 
 
 @pytest.fixture
@@ -81,7 +95,7 @@ def test_writers_and_reader_never_fail_when_running_at_once(slow_simulator, data
         "assert materialize_all()",
         env,
     )
-    assert first.wait(timeout=300) == 0, first.stderr.read()
+    assert first.wait(timeout=300) == 0, outputs_of(first)[1][-4000:]
 
     started = time.time()
     workers = {name: spawn(code, env) for name, code in WORKERS.items()}
@@ -97,7 +111,7 @@ def test_writers_and_reader_never_fail_when_running_at_once(slow_simulator, data
             read_errors.append(str(exc))
         time.sleep(0.2)
     finished = time.time()
-    outputs = {name: worker.communicate() for name, worker in workers.items()}
+    outputs = {name: outputs_of(worker) for name, worker in workers.items()}
     for name, worker in workers.items():
         assert worker.returncode == 0, f"{name} failed: {outputs[name][1][-2000:]}"
     assert read_errors == []

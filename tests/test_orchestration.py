@@ -27,32 +27,22 @@ POLLING_KEYS = {
     )
 }
 DBT_KEYS = {
-    "staging/stg_jimi__devices",
-    "staging/stg_jimi__track_points",
-    "staging/stg_jimi__alarms",
-    "staging/stg_jimi__obd_readings",
-    "staging/stg_jimi__obd_faults",
-    "staging/stg_jimi__device_groups",
-    "staging/stg_jimi_push__alarms",
-    "staging/stg_jimi_push__obd_readings",
-    "staging/stg_jimi_push__fault_codes",
-    *(f"staging/stg_jimi__{name}" for name in ("media_files", "event_media", "platform_geofences", "geofence_devices")),
-    *(f"staging/stg_jimi__{name}" for name in ("tag_locations", "command_results", "command_templates")),
-    "marts/dim_devices",
-    "marts/fct_device_days",
-    "marts/fct_alarms",
-    "marts/fct_obd_readings",
-    "marts/fct_fault_codes",
-    "staging/stg_jimi__live_locations",
-    "staging/stg_jimi__trips",
-    "staging/stg_jimi__parking",
-    "staging/stg_jimi_push__gps_fixes",
-    "staging/stg_jimi_push__trip_reports",
-    "staging/stg_jimi_push__heartbeats",
-    "marts/fct_trips",
-    "marts/fct_stops",
-    "marts/device_latest_status",
-    "marts/fct_device_freshness",
+    *(
+        f"staging/stg_jimi__{name}"
+        for name in ("devices", "device_groups", "track_points", "live_locations", "trips", "parking", "alarms")
+        + ("obd_readings", "obd_faults", "media_files", "event_media", "platform_geofences", "geofence_devices")
+        + ("tag_locations", "command_results", "command_templates")
+    ),
+    *(
+        f"staging/stg_jimi_push__{name}"
+        for name in ("gps_fixes", "trip_reports", "heartbeats", "alarms", "obd_readings", "fault_codes")
+    ),
+    *(
+        f"marts/{name}"
+        for name in ("dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status")
+        + ("fct_device_freshness", "fct_alarms", "fct_obd_readings", "fct_fault_codes")
+        + ("dim_geofences", "fct_geofence_visits", "fct_alarm_media")
+    ),
 }
 # Ingestion health (issue 10).
 DBT_KEYS |= {

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='alarm_id',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook=[
             "delete from {{ this }} where alarm_id not in (select alarm_id from {{ ref('int_alarms') }})"
         ]
@@ -33,6 +33,21 @@ alarm_types as (
 devices as (
 
     select * from {{ ref('dim_devices') }}
+
+),
+
+media as (
+
+    -- The files the platform attached to the alarm (int_alarm_media): how many, and the preferred video and
+    -- photo (front camera first, then the earliest); all of them are in fct_alarm_media.
+    select
+        alarm_id,
+        count(*) as media_count,
+        max(file_url) filter (where media_kind = 'video' and preference_rank = 1) as video_url,
+        max(file_url) filter (where media_kind = 'photo' and preference_rank = 1) as photo_url
+
+    from {{ ref('int_alarm_media') }}
+    group by alarm_id
 
 ),
 
@@ -66,15 +81,20 @@ final as (
         alarms.cleared_at,
         alarms.source,
         alarms.poll_alarm_at,
-        alarms.push_alarm_at
+        alarms.push_alarm_at,
+        coalesce(media.media_count, 0) as media_count,
+        media.video_url,
+        media.photo_url
 
     from alarms
     left join alarm_types on alarms.alarm_type_id = alarm_types.alarm_type_id
     left join devices on alarms.imei = devices.imei
+    left join media on alarms.alarm_id = media.alarm_id
 
 )
 
-{% if is_incremental() %}
+{#- A table built before the media columns existed gets them appended (on_schema_change) and every row rewritten. -#}
+{% if is_incremental() and 'media_count' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
 
 , changed as (
 
