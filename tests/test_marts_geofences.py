@@ -262,7 +262,11 @@ def test_every_loaded_fence_alarm_lies_in_a_visit_and_visit_alarms_are_at_entry_
         from marts.fct_geofence_visits
         """
     ).fetchall()[0]
-    assert entry_offsets == [0] and exit_offsets == [0]
+    # The platform alarms on the crossing fix; the derived visit starts there too unless its first fixes inside
+    # were dropped as boundary jitter (a lone fix), which the wall-clock demo data produces on some days. So:
+    # exact in the usual case, and never further apart than the matching tolerance (geofence_alarm_tolerance_s).
+    assert 0 in entry_offsets and 0 in exit_offsets
+    assert all(abs(offset) <= 120 for offset in entry_offsets + exit_offsets)
     # Unbound devices' visits never carry alarms; the site polygons alarm on nothing.
     assert observed_entries_without_alarm == 0
     assert (
