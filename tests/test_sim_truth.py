@@ -196,6 +196,39 @@ def test_sweep_fast_path_helpers_equal_general_ones_when_compared() -> None:
         assert sweep_drive.quick3(a, b, c) == rand.quick(a, b, c)
 
 
+def test_drive_sensors_and_fix_lookup_equal_general_ones_when_every_fix_of_a_day_is_asked() -> None:
+    # The driving fast path computes fuel and cargo temperature from the day it gathered once, and finds the
+    # newest fix by stepping from the previous answer: each must equal the general code for every fix.
+    from bisect import bisect_right
+
+    from sources.jimi_sim.vehicle import cargo, fuel_pct
+
+    fleet = Fleet(SimSettings(devices=60))
+    noon = int(datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp())
+    checked = {"fuel": 0, "reefer": 0}
+    for device in fleet.devices:
+        if device.role not in checked or not device.habits.reporting:
+            continue
+        _, activity = fleet.owner(device.imei, noon)
+        if activity is None or not activity.active:
+            continue
+        drive = sweep_drive.Drive(device, activity, fleet.settings.seed, "electQuantity")
+        epochs = list(activity.fixes.epochs)
+        for epoch in range(epochs[0] - 5, activity.last_epoch + 5, 7):
+            index = drive.index_at(epoch)
+            assert index == bisect_right(epochs, epoch) - 1
+            if index < 0:
+                continue
+            fix = epochs[index]
+            if device.role == "fuel":
+                assert drive.fuel_pct(index) == fuel_pct(device, activity, fix)
+            else:
+                assert drive.cargo_c(fix) == cargo(fleet.settings.seed, device, activity, fix)[0]
+            checked[device.role] += 1
+        assert drive.index_at(epochs[0] + 1) == bisect_right(epochs, epochs[0] + 1) - 1  # backwards too
+    assert checked["fuel"] > 1000 and checked["reefer"] > 1000
+
+
 def test_location_sweeps_equal_fresh_answers_when_driving_minute_by_minute() -> None:
     # Midday: many vehicles drive, so most entries move through the driving fast path between sweeps.
     start = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)

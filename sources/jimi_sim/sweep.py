@@ -45,12 +45,13 @@ class Sweep:
     def answer(self, devices: list[Device], now: datetime) -> bytes:
         """The whole location.list body; each entry is serialised once per change and reused after."""
         parts = []
+        append = parts.append
         with self._lock:
             for cursor in self._current(devices, now):
                 serialised = cursor[JSON]
                 if serialised is None:
                     serialised = cursor[JSON] = _Serialised(cursor[ENTRY])
-                parts.append(serialised.text)
+                append(serialised.text)
         return b'{"code":0,"message":"success","result":[' + b",".join(parts) + b"]}"
 
     def entries(self, devices: list[Device], now: datetime) -> list[dict[str, object]]:
@@ -62,17 +63,18 @@ class Sweep:
         """Brings every device's cursor up to now; the cursors of devices that have an entry."""
         now_epoch = int(now.timestamp())
         out = []
+        append, cursors = out.append, self._cursors  # locals: this loop runs for every device of every sweep
         # The caller holds the lock: concurrent sweeps would otherwise race on the entries.
         for device in devices:
-            cursor = self._cursors.get(device.imei)
+            cursor = cursors.get(device.imei)
             if cursor is None or not cursor[FROM] <= now_epoch < cursor[UNTIL]:
                 if cursor is None or not (self._drive_on(device, cursor, now_epoch)
                                           or self._park_on(device, cursor, now_epoch)):  # fmt: skip
-                    cursor = self._cursors[device.imei] = self._render(device, now, now_epoch)
+                    cursor = cursors[device.imei] = self._render(device, now, now_epoch)
             elif cursor[ENTRY] is not None and now_epoch >= cursor[BEAT_DUE]:
                 self._beat(device, cursor, now_epoch)
             if cursor[ENTRY] is not None:
-                out.append(cursor)
+                append(cursor)
         return out
 
     def _render(self, device: Device, now: datetime, now_epoch: int) -> list:
