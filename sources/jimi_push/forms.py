@@ -15,15 +15,19 @@ import binascii
 from urllib.parse import unquote_to_bytes
 
 
+# One pass for both rewrites (`+` to space, `%` to `=`): `bytes.replace` twice costs several times more.
+_PLUS_TO_SPACE = bytes.maketrans(b"+", b" ")
+_PLUS_AND_PERCENT = bytes.maketrans(b"+%", b" =")
+
+
 def unquote_plus(raw: bytes) -> bytes:
-    raw = raw.replace(b"+", b" ")
     if b"%" not in raw:
-        return raw
+        return raw.translate(_PLUS_TO_SPACE)
     if b"=" in raw or b"\r" in raw or b"\n" in raw or b"%" in raw[-2:]:
-        return unquote_to_bytes(raw)
-    decoded = binascii.a2b_qp(raw.replace(b"%", b"="))
+        return unquote_to_bytes(raw.translate(_PLUS_TO_SPACE))
+    decoded = binascii.a2b_qp(raw.translate(_PLUS_AND_PERCENT))
     if b"=" in decoded:  # an invalid escape stayed as it was (or `%3D` was decoded): do it the slow way
-        return unquote_to_bytes(raw)
+        return unquote_to_bytes(raw.translate(_PLUS_TO_SPACE))
     return decoded
 
 
