@@ -46,14 +46,24 @@ class LoadSummary:
         self.load_ids += other.load_ids
 
 
-def pipeline(name: str, dataset: str = config.RAW_DATASET) -> dlt.Pipeline:
-    """A pipeline into the configured warehouse, its working folder under the data folder."""
-    return dlt.pipeline(
+def pipeline(name: str, dataset: str = config.RAW_DATASET, throwaway: bool = False) -> dlt.Pipeline:
+    """A pipeline into the configured warehouse, its working folder under the data folder.
+
+    A `throwaway` pipeline (one batch of a bounded window, removed once loaded) has no cursor, so it neither
+    restores nor stores state in the warehouse, and keeps no runtime trace (its folder is deleted anyway):
+    each of those is a round of dlt bookkeeping per batch that nothing reads.
+    """
+    created = dlt.pipeline(
         pipeline_name=name,
         destination=dlt.destinations.duckdb(credentials=str(config.warehouse_path())),
         dataset_name=dataset,
         pipelines_dir=str(config.pipelines_dir()),
     )
+    if throwaway:
+        # Read at each step, and `dlt.pipeline` takes no arguments for them (config would, for every pipeline).
+        created.config.restore_from_destination = False
+        created.config.enable_runtime_trace = False
+    return created
 
 
 def jimi_pipeline() -> dlt.Pipeline:
@@ -72,7 +82,7 @@ def run_source(
     """Extract and normalize without the warehouse, then load under the writer lock."""
     if resources:
         source = source.with_resources(*resources)
-    if pipeline.first_run and not pipeline.has_pending_data:
+    if pipeline.first_run and not pipeline.has_pending_data and pipeline.config.restore_from_destination:
         # A fresh working folder knows no cursors: restore them from the warehouse before extracting.
         with writer_lock():
             pipeline.sync_destination()
@@ -82,9 +92,9 @@ def run_source(
         with writer_lock():
             pipeline.load()
     pipeline.extract(source)
-    pipeline.normalize()
+    normalized = pipeline.normalize()
     summary = LoadSummary()
-    for table, rows in (pipeline.last_trace.last_normalize_info.row_counts or {}).items():
+    for table, rows in ((normalized.row_counts if normalized else None) or {}).items():
         if not table.startswith("_dlt"):
             summary.rows_by_table[table] = rows
     with writer_lock():
@@ -218,7 +228,7 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
     table = dedup.combine(tables)
     rows = [] if table is None else [dedup.unique_on(table, keys)]
     chunk = dlt.resource(rows, name=resource, primary_key=keys, write_disposition={**MERGE, "deduplicated": True})
-    run = pipeline(name)
+    run = pipeline(name, throwaway=True)
     resumed = run.has_pending_data
     summary = run_source(run, chunk)
     if resumed:

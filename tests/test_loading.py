@@ -88,7 +88,7 @@ def test_load_batch_replaces_rows_of_a_key_when_window_rerun_with_newer_values(d
 def test_load_batch_leaves_one_row_per_key_when_it_resumes_a_killed_load(data_dir: Path):
     load_batch("track_points", [fixes("A", [0, 20])], "window_0")
     # A killed attempt of the next batch: extracted and normalized, never loaded.
-    killed = pipeline("window_1")
+    killed = pipeline("window_1", throwaway=True)
     killed.extract(dlt.resource([fixes("A", [40])], name="track_points", primary_key=("imei", "gps_time"),
                                 write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}))  # fmt: skip
     killed.normalize()
