@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -50,3 +51,18 @@ def unique_on(table: pa.Table, keys: Sequence[str]) -> pa.Table:
         return ordered
     # Row i is dropped when row i + 1 has the same key; the last row always ends its run.
     return pa.concat_tables([ordered.slice(0, count - 1).filter(pc.invert(same)), ordered.slice(count - 1)])
+
+
+def collapse_duplicates(run: dlt.Pipeline, table: str, keys: Sequence[str]) -> None:
+    """Delete all but one row of every `keys` value `table` holds more than once (a scan of the table).
+
+    For the rare load that cannot rule duplicates out: a resumed one (see `loading.load_batch`). The
+    caller holds the writer lock.
+    """
+    with run.sql_client() as client:
+        qualified = client.make_qualified_table_name(table)
+        key_list = ", ".join(client.escape_column_name(key) for key in keys)
+        client.execute_sql(
+            f"delete from {qualified} where rowid in (select rowid from (select rowid, "
+            f"row_number() over (partition by {key_list}) as copy from {qualified}) where copy > 1)"
+        )

@@ -16,11 +16,13 @@ import logging
 import queue
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dlt
+import duckdb
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
@@ -77,9 +79,13 @@ LOAD_BATCH_ROWS = 500_000
 
 
 def run_source(
-    pipeline: dlt.Pipeline, source: dlt.sources.DltSource | dlt.sources.DltResource, resources: Sequence[str] | None = None
+    pipeline: dlt.Pipeline,
+    source: dlt.sources.DltSource | dlt.sources.DltResource,
+    resources: Sequence[str] | None = None,
+    warehouse: Path | None = None,
 ) -> LoadSummary:
-    """Extract and normalize without the warehouse, then load under the writer lock."""
+    """Extract and normalize without the warehouse, then load under the writer lock (on one connection to
+    `warehouse` when given: the file the pipeline's destination names)."""
     if resources:
         source = source.with_resources(*resources)
     if pipeline.first_run and not pipeline.has_pending_data and pipeline.config.restore_from_destination:
@@ -89,19 +95,33 @@ def run_source(
     if pipeline.has_pending_data:
         # A load that failed earlier (the warehouse was busy, the process was killed): finish it first.
         pipeline.normalize()
-        with writer_lock():
-            pipeline.load()
+        _load(pipeline, warehouse)
     pipeline.extract(source)
     normalized = pipeline.normalize()
     summary = LoadSummary()
     for table, rows in ((normalized.row_counts if normalized else None) or {}).items():
         if not table.startswith("_dlt"):
             summary.rows_by_table[table] = rows
-    with writer_lock():
-        info: LoadInfo = pipeline.load()
+    info = _load(pipeline, warehouse)
     info.raise_on_failed_jobs()
     summary.load_ids = list(info.loads_ids)
     return summary
+
+
+def _load(pipeline: dlt.Pipeline, warehouse: Path | None) -> LoadInfo:
+    with writer_lock():
+        if warehouse is None:
+            return pipeline.load()
+        # Given a path, dlt opens the DuckDB file for each client it makes and closes it (a checkpoint) when
+        # that client is done, several times a package (~0.1 s of a batch); given an open connection it
+        # takes cursors of it, and the one checkpoint comes when it is closed here, still under the lock.
+        connection = duckdb.connect(str(warehouse))
+        try:
+            return pipeline.load(credentials=connection)
+        finally:
+            connection.close()
+            # dlt keeps the credentials it was given: back to the path, not a closed connection.
+            pipeline.destination.config_params["credentials"] = str(warehouse)
 
 
 def load_jimi(
@@ -225,28 +245,24 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
     from sources.jimi import KEYS, MERGE
 
     keys = KEYS[resource]
-    table = dedup.combine(tables)
-    rows = [] if table is None else [dedup.unique_on(table, keys)]
-    chunk = dlt.resource(rows, name=resource, primary_key=keys, write_disposition={**MERGE, "deduplicated": True})
+
+    def unique_rows() -> Iterator[pa.Table]:
+        # Drawn by dlt's extract, after its set-up: answers still decoding on worker threads overlap it.
+        table = dedup.combine(tables)
+        if table is not None:
+            yield dedup.unique_on(table, keys)
+
     run = pipeline(name, throwaway=True)
     resumed = run.has_pending_data
-    summary = run_source(run, chunk)
+    chunk = dlt.resource(unique_rows(), name=resource, primary_key=keys, write_disposition={**MERGE, "deduplicated": True})
+    summary = run_source(run, chunk, warehouse=config.warehouse_path())
     if resumed:
         # An earlier attempt of this batch was killed mid-load and run_source finished it first. dlt replays
         # a copy into staging that committed but was not yet marked done, and a merge of data declared
         # deduplicated would then insert those rows twice: collapse any key the table holds twice (a scan
         # of the table, paid on this rare path only).
         with writer_lock():
-            _collapse_duplicates(run, resource, keys)
+            dedup.collapse_duplicates(run, resource, keys)
     shutil.rmtree(run.working_dir, ignore_errors=True)
     return summary
 
-
-def _collapse_duplicates(run: dlt.Pipeline, table: str, keys: Sequence[str]) -> None:
-    with run.sql_client() as client:
-        qualified = client.make_qualified_table_name(table)
-        key_list = ", ".join(client.escape_column_name(key) for key in keys)
-        client.execute_sql(
-            f"delete from {qualified} where rowid in (select rowid from (select rowid, "
-            f"row_number() over (partition by {key_list}) as copy from {qualified}) where copy > 1)"
-        )
