@@ -22,14 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dlt
-import duckdb
 import pyarrow as pa
-from dlt.common.pipeline import LoadInfo
 
 from sources.jimi.client import CallStats
 
 from . import config, dedup, ingest_log
-from .warehouse import writer_lock
+from .warehouse import load_locked, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -95,33 +93,17 @@ def run_source(
     if pipeline.has_pending_data:
         # A load that failed earlier (the warehouse was busy, the process was killed): finish it first.
         pipeline.normalize()
-        _load(pipeline, warehouse)
+        load_locked(pipeline, warehouse)
     pipeline.extract(source)
     normalized = pipeline.normalize()
     summary = LoadSummary()
     for table, rows in ((normalized.row_counts if normalized else None) or {}).items():
         if not table.startswith("_dlt"):
             summary.rows_by_table[table] = rows
-    info = _load(pipeline, warehouse)
+    info = load_locked(pipeline, warehouse)
     info.raise_on_failed_jobs()
     summary.load_ids = list(info.loads_ids)
     return summary
-
-
-def _load(pipeline: dlt.Pipeline, warehouse: Path | None) -> LoadInfo:
-    with writer_lock():
-        if warehouse is None:
-            return pipeline.load()
-        # Given a path, dlt opens the DuckDB file for each client it makes and closes it (a checkpoint) when
-        # that client is done, several times a package (~0.1 s of a batch); given an open connection it
-        # takes cursors of it, and the one checkpoint comes when it is closed here, still under the lock.
-        connection = duckdb.connect(str(warehouse))
-        try:
-            return pipeline.load(credentials=connection)
-        finally:
-            connection.close()
-            # dlt keeps the credentials it was given: back to the path, not a closed connection.
-            pipeline.destination.config_params["credentials"] = str(warehouse)
 
 
 def load_jimi(
