@@ -16,18 +16,18 @@ import logging
 import queue
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dlt
 import pyarrow as pa
-from dlt.common.pipeline import LoadInfo
 
 from sources.jimi.client import CallStats
 
-from . import config, ingest_log
-from .warehouse import writer_lock
+from . import config, dedup, ingest_log
+from .warehouse import load_locked, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,24 @@ class LoadSummary:
         self.load_ids += other.load_ids
 
 
-def pipeline(name: str, dataset: str = config.RAW_DATASET) -> dlt.Pipeline:
-    """A pipeline into the configured warehouse, its working folder under the data folder."""
-    return dlt.pipeline(
+def pipeline(name: str, dataset: str = config.RAW_DATASET, throwaway: bool = False) -> dlt.Pipeline:
+    """A pipeline into the configured warehouse, its working folder under the data folder.
+
+    A `throwaway` pipeline (one batch of a bounded window, removed once loaded) has no cursor, so it neither
+    restores nor stores state in the warehouse, and keeps no runtime trace (its folder is deleted anyway):
+    each of those is a round of dlt bookkeeping per batch that nothing reads.
+    """
+    created = dlt.pipeline(
         pipeline_name=name,
         destination=dlt.destinations.duckdb(credentials=str(config.warehouse_path())),
         dataset_name=dataset,
         pipelines_dir=str(config.pipelines_dir()),
     )
+    if throwaway:
+        # Read at each step, and `dlt.pipeline` takes no arguments for them (config would, for every pipeline).
+        created.config.restore_from_destination = False
+        created.config.enable_runtime_trace = False
+    return created
 
 
 def jimi_pipeline() -> dlt.Pipeline:
@@ -67,28 +77,30 @@ LOAD_BATCH_ROWS = 500_000
 
 
 def run_source(
-    pipeline: dlt.Pipeline, source: dlt.sources.DltSource | dlt.sources.DltResource, resources: Sequence[str] | None = None
+    pipeline: dlt.Pipeline,
+    source: dlt.sources.DltSource | dlt.sources.DltResource,
+    resources: Sequence[str] | None = None,
+    warehouse: Path | None = None,
 ) -> LoadSummary:
-    """Extract and normalize without the warehouse, then load under the writer lock."""
+    """Extract and normalize without the warehouse, then load under the writer lock (on one connection to
+    `warehouse` when given: the file the pipeline's destination names)."""
     if resources:
         source = source.with_resources(*resources)
-    if pipeline.first_run and not pipeline.has_pending_data:
+    if pipeline.first_run and not pipeline.has_pending_data and pipeline.config.restore_from_destination:
         # A fresh working folder knows no cursors: restore them from the warehouse before extracting.
         with writer_lock():
             pipeline.sync_destination()
     if pipeline.has_pending_data:
         # A load that failed earlier (the warehouse was busy, the process was killed): finish it first.
         pipeline.normalize()
-        with writer_lock():
-            pipeline.load()
+        load_locked(pipeline, warehouse)
     pipeline.extract(source)
-    pipeline.normalize()
+    normalized = pipeline.normalize()
     summary = LoadSummary()
-    for table, rows in (pipeline.last_trace.last_normalize_info.row_counts or {}).items():
+    for table, rows in ((normalized.row_counts if normalized else None) or {}).items():
         if not table.startswith("_dlt"):
             summary.rows_by_table[table] = rows
-    with writer_lock():
-        info: LoadInfo = pipeline.load()
+    info = load_locked(pipeline, warehouse)
     info.raise_on_failed_jobs()
     summary.load_ids = list(info.loads_ids)
     return summary
@@ -207,13 +219,32 @@ def load_window(resource: str, start: datetime, end: datetime, stats: CallStats,
 def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSummary:
     """Load one batch of decoded answers of a resource, merged on its natural key, in a throwaway pipeline.
 
-    What every batch of a backfill goes through (and `bench/ingest_ratio.py` measures). The pipeline,
-    named `name`, stores no cursor, so its working folder is removed once the batch is loaded.
+    What every batch of a backfill goes through (and `bench/ingest_ratio.py` measures). The answers reach
+    dlt as one table already unique on the key (`dedup.py`), so dlt is told the staged data is
+    deduplicated and its merge only deletes the keys it replaces and inserts. The pipeline, named `name`,
+    stores no cursor, so its working folder is removed once the batch is loaded.
     """
     from sources.jimi import KEYS, MERGE
 
-    chunk = dlt.resource(tables, name=resource, primary_key=KEYS[resource], write_disposition=MERGE)
-    run = pipeline(name)
-    summary = run_source(run, chunk)
+    keys = KEYS[resource]
+
+    def unique_rows() -> Iterator[pa.Table]:
+        # Drawn by dlt's extract, after its set-up: answers still decoding on worker threads overlap it.
+        table = dedup.combine(tables)
+        if table is not None:
+            yield dedup.unique_on(table, keys)
+
+    run = pipeline(name, throwaway=True)
+    resumed = run.has_pending_data
+    chunk = dlt.resource(unique_rows(), name=resource, primary_key=keys, write_disposition={**MERGE, "deduplicated": True})
+    summary = run_source(run, chunk, warehouse=config.warehouse_path())
+    if resumed:
+        # An earlier attempt of this batch was killed mid-load and run_source finished it first. dlt replays
+        # a copy into staging that committed but was not yet marked done, and a merge of data declared
+        # deduplicated would then insert those rows twice: collapse any key the table holds twice (a scan
+        # of the table, paid on this rare path only).
+        with writer_lock():
+            dedup.collapse_duplicates(run, resource, keys)
     shutil.rmtree(run.working_dir, ignore_errors=True)
     return summary
+

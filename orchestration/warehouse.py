@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import dlt
 import duckdb
+from dlt.common.pipeline import LoadInfo
 from filelock import FileLock, Timeout
 
 from . import config
@@ -40,6 +42,24 @@ def writer_lock(wait_s: float = WRITER_WAIT_S) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def load_locked(pipeline: dlt.Pipeline, warehouse: Path | None = None) -> LoadInfo:
+    """`pipeline.load()` under the writer lock; on one connection to `warehouse` (the file the pipeline's
+    destination names) when given."""
+    with writer_lock():
+        if warehouse is None:
+            return pipeline.load()
+        # Given a path, dlt opens the DuckDB file for each client it makes and closes it (a checkpoint) when
+        # that client is done, several times a package (~0.1 s of a batch); given an open connection it
+        # takes cursors of it, and the one checkpoint comes when it is closed here, still under the lock.
+        connection = duckdb.connect(str(warehouse))
+        try:
+            return pipeline.load(credentials=connection)
+        finally:
+            connection.close()
+            # dlt keeps the credentials it was given: back to the path, not a closed connection.
+            pipeline.destination.config_params["credentials"] = str(warehouse)
 
 
 def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
