@@ -45,11 +45,16 @@ def backfill(days: int, workers: int) -> dict:
 
 
 def run_child(url: str, days: int, workers: int, folder: Path) -> dict:
-    env = {**os.environ, "JIMI_SIM_URL": url, "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR"}
+    env = {**os.environ, "JIMI_SIM_URL": url, "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR",
+           # One token cache for both runs of --memory, as processes share it in production: the API refuses
+           # a second login within a minute (1006), and a 30-day run can finish sooner than that.
+           "SOURCES__JIMI__TOKEN_DIR": str(folder.parent / "tokens")}  # fmt: skip
     output = subprocess.run(
         [sys.executable, __file__, "--child", "--days", str(days), "--workers", str(workers)],
-        env=env, check=True, capture_output=True, text=True, cwd=ROOT,
+        env=env, capture_output=True, text=True, cwd=ROOT, check=False,
     )  # fmt: skip
+    if output.returncode != 0:
+        sys.exit(f"the {days}-day backfill failed (exit {output.returncode}):\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

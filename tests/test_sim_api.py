@@ -6,12 +6,14 @@ import itertools
 import re
 import time
 import warnings
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from sources.jimi.signing import format_time, password_md5, sign
 from sources.jimi_sim.api import create_app
+from sources.jimi_sim.methods import METHODS
 from sources.jimi_sim.model import day_start
 from sources.jimi_sim.settings import EXACT, SimSettings
 
@@ -335,6 +337,22 @@ def test_api_waits_configured_latency_when_method_has_one() -> None:
     started = time.perf_counter()
     assert sim.call(DEVICE_LIST, access_token=token, target="sim_fleet")["code"] == 0
     assert time.perf_counter() - started >= 0.3
+
+
+def test_api_builds_the_answer_within_the_latency_when_building_is_slow(monkeypatch) -> None:
+    """A latency of 1 s with 0.4 s of building answers after ~1 s, not 1.4 s."""
+    spec = METHODS[DEVICE_LIST]
+
+    def slow(sim, params):
+        time.sleep(0.4)
+        return spec.handler(sim, params)
+
+    monkeypatch.setitem(METHODS, DEVICE_LIST, replace(spec, handler=slow, blocking=True))
+    sim = Sim(latency_s={DEVICE_LIST: 1.0})
+    token = sim.token()
+    started = time.perf_counter()
+    assert sim.call(DEVICE_LIST, access_token=token, target="sim_fleet")["code"] == 0
+    assert 1.0 <= time.perf_counter() - started < 1.3
 
 
 # --- jimi.user.device.list --------------------------------------------------------------------------------

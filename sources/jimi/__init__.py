@@ -46,6 +46,7 @@ from .resources_extra import KEYS as EXTRA_KEYS
 from .resources_extra import SourceContext, extra_resources
 from .shapes import LIVE_LOCATIONS
 from .tokens import TokenCache
+from .track import DeviceProgress, window_tasks
 from .windows import RunWindow, batches, split
 
 log = logging.getLogger(__name__)
@@ -214,27 +215,31 @@ def jimi_source(
         cursors = {} if window.bounded else dlt.current.resource_state().setdefault("polled_until", {})
         plans = {imei: window.range_for(cursors.get(imei), lookback("track_points"), settings.TRACK_RETENTION) for imei in pollable_imeis()}
 
-        def fetch(imei: str, begin: datetime, stop: datetime) -> list[pa.Table] | None:
+        # One task per device and 7-day window, and the cursor of a device moves once all its windows were
+        # read (track.py says why windows, not devices, are the unit).
+        tasks = window_tasks({imei: plan for imei, plan in plans.items() if plan[0] < plan[1]}, settings.TRACK_MAX_SPAN)
+        progress = DeviceProgress(tasks)
+
+        def fetch(imei: str, lo: datetime, hi: datetime) -> pa.Table | None:
+            if progress.skipped(imei):
+                return None
             try:
-                tables = []
-                for lo, hi in split(begin, stop, settings.TRACK_MAX_SPAN):
-                    with windows("track_points", settings.TRACK_LIST, lo, hi, [imei]) as window:
-                        tables.append(fetchers.track_points(client, imei, lo, hi))
-                        window.add_rows(tables[-1].num_rows)
-                return tables
+                with windows("track_points", settings.TRACK_LIST, lo, hi, [imei]) as tally:
+                    table = fetchers.track_points(client, imei, lo, hi)
+                    tally.add_rows(table.num_rows)
+                return table
             except JimiDeviceError as exc:
                 # A device that left the account or expired mid-run must not stop the fleet's load; its
                 # cursor stays where it was.
                 log.warning("skipping device: %s", exc)
+                progress.skip(imei)
                 return None
 
-        tasks = [(imei, begin, stop) for imei, (begin, stop) in plans.items() if begin < stop]
-        for (imei, _, stop), tables in run_concurrently(tasks, fetch, max_workers):
-            if tables is None:
-                continue
-            yield from (table for table in tables if table.num_rows)
-            if not window.bounded:
-                cursors[imei] = window.advance(cursors.get(imei), stop)
+        for (imei, _, _), table in run_concurrently(tasks, fetch, max_workers):
+            if table is not None and table.num_rows:
+                yield table
+            if progress.consumed(imei) and not window.bounded:
+                cursors[imei] = window.advance(cursors.get(imei), plans[imei][1])
 
     def windowed(name: str, method: str, span, fetch: Callable[[list[str], datetime, datetime], list[pa.Table]]):
         """A resource over windows × IMEI batches with one cursor for the whole resource."""
