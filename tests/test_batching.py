@@ -81,15 +81,17 @@ def test_fetching_continues_while_a_load_is_in_progress():
     assert loads == [[0, 10, 20], [30, 40, 50, 60, 70, 80, 90]]
 
 
+def counted(produced: list[int]):
+    """Up to a thousand 10-row tables, each recorded in `produced` as the consumer draws it."""
+    for first in range(0, 10_000, 10):
+        produced.append(first)
+        yield table(first)
+
+
 def test_producer_waits_for_the_loads_when_buffer_is_full():
     """While the first batch loads, the producer fills the emptied buffer to its bound (two 80-byte tables)
     and stops with a third table in hand: exactly three tables beyond the batch, however long the load."""
     produced, seen = [], []
-
-    def tables():
-        for first in range(0, 10_000, 10):
-            produced.append(first)
-            yield table(first)
 
     def load(batch, number):
         if number == 0:
@@ -98,7 +100,7 @@ def test_producer_waits_for_the_loads_when_buffer_is_full():
             raise RuntimeError("stop here")
 
     with pytest.raises(RuntimeError, match="stop here"):
-        load_in_batches(tables(), load, batch_rows=10, max_bytes=160)
+        load_in_batches(counted(produced), load, batch_rows=10, max_bytes=160)
     (batch, produced_during_load), = seen
     assert produced_during_load == batch + 3
 
@@ -106,17 +108,12 @@ def test_producer_waits_for_the_loads_when_buffer_is_full():
 def test_load_failure_stops_the_producer_and_is_raised():
     produced, batches = [], []
 
-    def tables():
-        for first in range(0, 10_000, 10):
-            produced.append(first)
-            yield table(first)
-
     def load(batch, number):
         batches.append(len(batch))
         raise RuntimeError("warehouse busy")
 
     with pytest.raises(RuntimeError, match="warehouse busy"):
-        load_in_batches(tables(), load, batch_rows=10, max_bytes=80)
+        load_in_batches(counted(produced), load, batch_rows=10, max_bytes=80)
     stopped_at = len(produced)
     time.sleep(0.3)
     assert len(produced) == stopped_at <= batches[0] + 2
