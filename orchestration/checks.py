@@ -104,14 +104,21 @@ def error_shares(connection: duckdb.DuckDBPyConnection, now: datetime, window_ho
     ]
 
 
-def silence_result(now: datetime, thresholds: Thresholds, path: Path | None = None) -> AssetCheckResult:
+def _read_published(path: Path | None, table: str, read):
+    """`read(connection)` on the published copy, or None when there is none or it lacks the mart `table`."""
     connection = _published(path)
-    if connection is None or not _has_table(connection, "fct_device_freshness"):
-        return _missing("fct_device_freshness")
+    if connection is None:
+        return None
     try:
-        silent = silent_devices(connection, now, thresholds.silent_after_minutes)
+        return read(connection) if _has_table(connection, table) else None
     finally:
         connection.close()
+
+
+def silence_result(now: datetime, thresholds: Thresholds, path: Path | None = None) -> AssetCheckResult:
+    silent = _read_published(path, "fct_device_freshness", lambda db: silent_devices(db, now, thresholds.silent_after_minutes))
+    if silent is None:
+        return _missing("fct_device_freshness")
     limit = thresholds.silent_after_minutes
     return AssetCheckResult(
         passed=not silent,
@@ -132,13 +139,9 @@ def silence_result(now: datetime, thresholds: Thresholds, path: Path | None = No
 
 
 def error_share_result(now: datetime, thresholds: Thresholds, path: Path | None = None) -> AssetCheckResult:
-    connection = _published(path)
-    if connection is None or not _has_table(connection, "fct_ingest_windows"):
+    shares = _read_published(path, "fct_ingest_windows", lambda db: error_shares(db, now, thresholds.error_window_hours))
+    if shares is None:
         return _missing("fct_ingest_windows")
-    try:
-        shares = error_shares(connection, now, thresholds.error_window_hours)
-    finally:
-        connection.close()
     failing = [
         row for row in shares if row["calls"] >= thresholds.min_calls and row["error_share"] > thresholds.max_error_share
     ]
