@@ -111,43 +111,7 @@ all_devices as (
 
 ),
 
-candidate_bounds as (
-
-    select
-        all_devices.imei,
-        min(bounds.redo_from) as redo_before
-
-    from all_devices
-    left join bounds using (imei)
-    group by all_devices.imei
-
-),
-
-redo_from as (
-
-    -- Redo from a derived trip that exists now (the latest one at or before the bound), so the batch
-    -- starts with it and replace_tail also removes trips that have vanished since. A device the table
-    -- has never seen, or with no trip before the bound, is done in full.
-    select
-        candidate_bounds.imei,
-        coalesce(max(derived.started_at), timestamptz '-infinity') as redo_from
-
-    from candidate_bounds
-    left join derived
-        on derived.imei = candidate_bounds.imei
-        and derived.started_at <= candidate_bounds.redo_before
-    group by candidate_bounds.imei
-
-),
-
-derived_in_scope as (
-
-    select derived.*
-    from derived
-    inner join redo_from using (imei)
-    where derived.started_at >= redo_from.redo_from
-
-),
+{{ redo_scope_ctes() }}
 
 {% else %}
 
