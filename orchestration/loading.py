@@ -96,6 +96,7 @@ def run_source(
             pipeline.sync_destination()
     if pipeline.has_pending_data:
         # A load that failed earlier (the warehouse was busy, the process was killed): finish it first.
+        drop_committed_extracts(pipeline)
         pipeline.normalize()
         load_locked(pipeline, warehouse)
     pipeline.extract(source)
@@ -108,6 +109,25 @@ def run_source(
     info.raise_on_failed_jobs()
     summary.load_ids = list(info.loads_ids)
     return summary
+
+
+def drop_committed_extracts(pipeline: dlt.Pipeline) -> list[str]:
+    """Delete extracted packages whose normalized package was already committed; returns their load ids.
+
+    dlt's normalize commits a package by renaming it into `load/normalized/` (atomic) and then deletes the
+    extracted copy: a process killed between the two (dlt logs "do not kill this process" there) leaves
+    both, and every later normalize fails renaming onto the committed one. That copy is complete, so the
+    leftover goes, as the dead process was about to do.
+    """
+    extracted = Path(pipeline.working_dir, "normalize", "extracted")
+    load = Path(pipeline.working_dir, "load")
+    dropped = []
+    for package in sorted(extracted.iterdir()) if extracted.is_dir() else []:
+        if any((load / stage / package.name).is_dir() for stage in ("normalized", "loaded")):
+            log.warning("pipeline %s: dropping the extract of package %s, already normalized", pipeline.pipeline_name, package.name)
+            shutil.rmtree(package)
+            dropped.append(package.name)
+    return dropped
 
 
 def load_jimi(

@@ -3,6 +3,7 @@ however often a window is rerun, and after a killed load is resumed."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +100,25 @@ def test_load_batch_leaves_one_row_per_key_when_it_resumes_a_killed_load(data_di
     load_batch("track_points", [fixes("A", [40, 60])], "window_1")
     assert keys_of(loaded(data_dir)) == [("A", T0 + timedelta(seconds=s)) for s in (0, 20, 40, 60)]
 
+
+def test_load_batch_loads_a_package_once_when_killed_between_normalize_commit_and_cleanup(data_dir: Path):
+    load_batch("track_points", [fixes("A", [0, 20])], "window_0")
+    # A killed attempt of the next batch that died inside normalize's commit: the package renamed into
+    # load/normalized, its extracted copy not yet deleted (dlt's "do not kill this process" window).
+    killed = pipeline("window_1", throwaway=True)
+    killed.extract(dlt.resource([fixes("A", [40])], name="track_points", primary_key=("imei", "gps_time"),
+                                write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}))  # fmt: skip
+    extracted = Path(killed.working_dir, "normalize", "extracted")
+    (package,) = extracted.iterdir()
+    kept = shutil.copytree(package, data_dir / "kept-extract")
+    killed.normalize()
+    assert not package.exists()
+    shutil.copytree(kept, package)
+    assert Path(killed.working_dir, "load", "normalized", package.name).is_dir()
+
+    load_batch("track_points", [fixes("A", [40, 60])], "window_1")
+    assert keys_of(loaded(data_dir)) == [("A", T0 + timedelta(seconds=s)) for s in (0, 20, 40, 60)]
+    assert not package.exists()
 
 def test_unique_on_keeps_the_last_of_each_key_in_key_order_when_nulls_repeat():
     table = pa.table({"k": ["b", None, "a", "b", None, "a"], "t": [1, 1, 2, 1, 1, 2], "v": [1, 2, 3, 4, 5, 6]})
