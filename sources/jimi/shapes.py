@@ -53,7 +53,6 @@ TRACK_POINTS = Shape(
         "altitude": "DOUBLE",
     },
     select=f"""
-        k as imei,
         r.gpsTime as gps_time,
         r.lat as lat,
         r.lng as lng,
@@ -67,6 +66,7 @@ TRACK_POINTS = Shape(
     """,
     where="r.gpsTime is not null",
     keys=("imei", "gps_time"),
+    key_column="imei",
 )
 
 LIVE_LOCATIONS = Shape(
@@ -445,7 +445,6 @@ TAG_LOCATIONS = Shape(
         "gpsNum": "DOUBLE",
     },
     select=f"""
-        k as imei,
         {epoch_or_text('r.gpsTime')} as gps_time,
         r.lat as lat,
         r.lng as lng,
@@ -456,6 +455,7 @@ TAG_LOCATIONS = Shape(
     """,
     where="r.gpsTime is not null",
     keys=("imei", "gps_time"),
+    key_column="imei",
 )
 
 COMMAND_TEMPLATES = Shape(
@@ -470,7 +470,6 @@ COMMAND_TEMPLATES = Shape(
         "isOffLine": "VARCHAR",
     },
     select=f"""
-        k as imei,
         r.id as template_id,
         r.orderName as template_name,
         r.orderContent as template_content,
@@ -480,6 +479,7 @@ COMMAND_TEMPLATES = Shape(
     """,
     where="r.id is not null",
     keys=("imei", "template_id"),
+    key_column="imei",
 )
 
 COMMAND_RESULTS = Shape(
