@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dlt
 import pyarrow as pa
+from dlt.common.destination import Destination, DestinationCapabilitiesContext
 
 from sources.jimi.client import CallStats
 
@@ -54,7 +55,7 @@ def pipeline(name: str, dataset: str = config.RAW_DATASET, throwaway: bool = Fal
     """
     created = dlt.pipeline(
         pipeline_name=name,
-        destination=dlt.destinations.duckdb(credentials=str(config.warehouse_path())),
+        destination=memoize_capabilities(dlt.destinations.duckdb(credentials=str(config.warehouse_path()))),
         dataset_name=dataset,
         pipelines_dir=str(config.pipelines_dir()),
     )
@@ -63,6 +64,27 @@ def pipeline(name: str, dataset: str = config.RAW_DATASET, throwaway: bool = Fal
         created.config.restore_from_destination = False
         created.config.enable_runtime_trace = False
     return created
+
+
+def memoize_capabilities(destination: Destination) -> Destination:
+    """The destination, computing its capabilities once.
+
+    dlt asks for them about 20 times per extract, normalize and load, and each time resolves the
+    destination's whole configuration (~3.5 ms); within a pipeline's life they cannot change. Calls with a
+    resolved configuration or a case-sensitive naming convention (which adjust them) still compute.
+    """
+    compute = destination.capabilities
+    memo: list[DestinationCapabilitiesContext] = []
+
+    def capabilities(config=None, naming=None) -> DestinationCapabilitiesContext:
+        if config is not None or (naming is not None and naming.is_case_sensitive):
+            return compute(config, naming)
+        if not memo:
+            memo.append(compute())
+        return memo[0].copy()  # callers may adjust what they are given
+
+    destination.capabilities = capabilities  # type: ignore[method-assign]
+    return destination
 
 
 def jimi_pipeline() -> dlt.Pipeline:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.dedup import combine, unique_on
-from orchestration.loading import load_batch, pipeline
+from orchestration.loading import load_batch, memoize_capabilities, pipeline
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 SCHEMA = pa.schema(
@@ -119,6 +119,18 @@ def test_load_batch_loads_a_package_once_when_killed_between_normalize_commit_an
     load_batch("track_points", [fixes("A", [40, 60])], "window_1")
     assert keys_of(loaded(data_dir)) == [("A", T0 + timedelta(seconds=s)) for s in (0, 20, 40, 60)]
     assert not package.exists()
+
+def test_memoize_capabilities_gives_what_dlt_computes_when_a_caller_changed_its_copy(tmp_path: Path):
+    from dlt.common.normalizers.naming.sql_cs_v1 import NamingConvention as CaseSensitive
+
+    fresh = dlt.destinations.duckdb(credentials=str(tmp_path / "w.duckdb"))
+    memoized = memoize_capabilities(dlt.destinations.duckdb(credentials=str(tmp_path / "w.duckdb")))
+    first = memoized.capabilities()
+    first.max_identifier_length = 1
+    assert dict(memoized.capabilities()) == dict(fresh.capabilities())
+    assert memoized.capabilities().max_identifier_length == fresh.capabilities().max_identifier_length != 1
+    naming = CaseSensitive()
+    assert dict(memoized.capabilities(naming=naming)) == dict(fresh.capabilities(naming=naming))
 
 def test_unique_on_keeps_the_last_of_each_key_in_key_order_when_nulls_repeat():
     table = pa.table({"k": ["b", None, "a", "b", None, "a"], "t": [1, 1, 2, 1, 1, 2], "v": [1, 2, 3, 4, 5, 6]})
