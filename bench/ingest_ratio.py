@@ -7,12 +7,13 @@ baseline writes the same points one record per line and lets DuckDB `read_json` 
 The ratio of the two rates is what counts (the machine is shared and noisy).
 
 A backfill loads batch after batch in one process into a warehouse that already holds the earlier ones, so
-the figure is that steady state: each side first loads the week before the measured one (untimed: the
-pipeline's first batch in a process pays ~0.3 s of one-time set-up, and DuckDB's first read its own), then
-the measured week is timed merging into (pipeline) or inserted into (baseline) the table holding it. The
-first, cold batch is printed too.
+the figure is that steady state: each side first loads the oldest window (untimed: the pipeline's first
+batch in a process pays ~0.3 s of one-time set-up, and DuckDB's first read its own), then each of
+`--rounds` later windows is timed merging into (pipeline) or inserted into (baseline) the table holding the
+earlier ones, the two sides taking turns. The ratio is of the two medians: one round's rate swings by a
+quarter with whatever else the machine runs. The first, cold batch is printed too.
 
-    python bench/ingest_ratio.py [--devices 45] [--days 7]
+    python bench/ingest_ratio.py [--devices 45] [--days 7] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import hashlib
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -68,50 +70,60 @@ def fetch_bodies(devices: int, days: int, before: int = 0) -> list[tuple[str, by
     return bodies
 
 
-def pipeline_rate(warm_up: list[tuple[str, bytes]], bodies: list[tuple[str, bytes]], folder: Path) -> tuple[float, float, int]:
+class Pipeline:
     """The production path: the source's decoder on worker threads, then `loading.load_batch` (what every
-    batch of a backfill goes through: extract, normalize, load under the writer lock, merge). Returns the
-    cold rate (first batch of the process), the steady rate and the measured batch's distinct rows."""
-    os.environ["JIMI_DATA_DIR"] = str(folder)
-    from orchestration import config
-    from orchestration.loading import load_batch
+    batch of a backfill goes through: extract, normalize, load under the writer lock, merge)."""
 
-    def tables(answers):
-        # Decoded on worker threads, as the source does with the answers its workers fetch.
-        tasks = [(TRACK_POINTS, body, imei) for imei, body in answers]
-        for _, table in run_concurrently(tasks, decode, max_workers=4):
-            yield table
+    def __init__(self, folder: Path) -> None:
+        os.environ["JIMI_DATA_DIR"] = str(folder)
+        from orchestration import config
+        from orchestration.loading import load_batch
 
-    def count() -> int:
-        connection = duckdb.connect(str(config.warehouse_path()), read_only=True)
+        self.warehouse, self.load_batch, self.batches = config.warehouse_path(), load_batch, 0
+
+    def load(self, answers: list[tuple[str, bytes]]) -> tuple[float, int]:
+        """Seconds to decode and load one batch, and the distinct rows it added."""
+
+        def tables():
+            # Decoded on worker threads, as the source does with the answers its workers fetch.
+            tasks = [(TRACK_POINTS, body, imei) for imei, body in answers]
+            for _, table in run_concurrently(tasks, decode, max_workers=4):
+                yield table
+
+        before = self._count()
+        started = time.perf_counter()
+        self.load_batch("track_points", tables(), f"bench_ingest_{self.batches}")
+        elapsed = time.perf_counter() - started
+        self.batches += 1
+        return elapsed, self._count() - before
+
+    def _count(self) -> int:
+        if not self.warehouse.exists():
+            return 0
+        connection = duckdb.connect(str(self.warehouse), read_only=True)
         try:
             return connection.execute("select count(*) from jimi_raw.track_points").fetchall()[0][0]
         finally:
             connection.close()
 
-    started = time.perf_counter()
-    load_batch("track_points", tables(warm_up), "bench_ingest_first")
-    cold = time.perf_counter() - started
-    before = count()
-    started = time.perf_counter()
-    load_batch("track_points", tables(bodies), "bench_ingest")
-    elapsed = time.perf_counter() - started
-    rows = count() - before
-    return before / cold, rows / elapsed, rows
 
+class Baseline:
+    """DuckDB's own reader: the same points, one record per line, `read_json` straight into a table."""
 
-def baseline_rate(warm_up: list[tuple[str, bytes]], bodies: list[tuple[str, bytes]], folder: Path) -> tuple[float, int]:
-    connection = duckdb.connect(str(folder / "baseline.duckdb"))
-    first = _ndjson(warm_up, folder / "warm_up.ndjson")
-    connection.execute(f"create table track_points as select * from read_json('{first}', format = 'newline_delimited')")
-    path = _ndjson(bodies, folder / "points.ndjson")
-    before = connection.execute("select count(*) from track_points").fetchall()[0][0]
-    started = time.perf_counter()
-    connection.execute(f"insert into track_points select * from read_json('{path}', format = 'newline_delimited')")
-    elapsed = time.perf_counter() - started
-    rows = connection.execute("select count(*) from track_points").fetchall()[0][0] - before
-    connection.close()
-    return rows / elapsed, rows
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.files = folder, 0
+        self.connection = duckdb.connect(str(folder / "baseline.duckdb"))
+
+    def load(self, answers: list[tuple[str, bytes]]) -> tuple[float, int]:
+        path = _ndjson(answers, self.folder / f"points_{self.files}.ndjson")
+        self.files += 1
+        exists = self.connection.execute("select count(*) from duckdb_tables() where table_name = 'track_points'").fetchall()[0][0]
+        before = self.connection.execute("select count(*) from track_points").fetchall()[0][0] if exists else 0
+        statement = "insert into track_points select" if exists else "create table track_points as select"
+        started = time.perf_counter()
+        self.connection.execute(f"{statement} * from read_json('{path}', format = 'newline_delimited')")
+        elapsed = time.perf_counter() - started
+        return elapsed, self.connection.execute("select count(*) from track_points").fetchall()[0][0] - before
 
 
 def _ndjson(bodies: list[tuple[str, bytes]], path: Path) -> Path:
@@ -126,21 +138,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=45)
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
-        warm_up = fetch_bodies(args.devices, args.days, before=args.days)
-        bodies = fetch_bodies(args.devices, args.days)
-        baseline, baseline_rows = baseline_rate(warm_up, bodies, folder)
-        cold, rate, rows = pipeline_rate(warm_up, bodies, folder)
+        # The oldest window first: each round merges into a warehouse holding the earlier ones.
+        windows = [fetch_bodies(args.devices, args.days, before=args.days * back) for back in range(args.rounds, -1, -1)]
+        pipeline, baseline = Pipeline(folder), Baseline(folder)
+        cold_s, cold_rows = pipeline.load(windows[0])
+        baseline.load(windows[0])
+        rates: dict[str, list[float]] = {"pipeline": [], "baseline": []}
+        for answers in windows[1:]:
+            for name, side in (("baseline", baseline), ("pipeline", pipeline)):
+                elapsed, rows = side.load(answers)
+                rates[name].append(rows / elapsed)
+        points = sum(len(orjson.loads(body)["result"]) for _, body in windows[-1])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"points: {baseline_rows} in the measured answers, {rows} distinct rows loaded")
-    print(f"DuckDB read_json (newline-delimited): {baseline:,.0f} rows/s")
-    print(f"pipeline (decode + dlt merge into DuckDB), first batch of the process: {cold:,.0f} rows/s "
-          f"(ratio {cold / baseline:.2f})")  # fmt: skip
-    print(f"pipeline (decode + dlt merge into DuckDB), next batch: {rate:,.0f} rows/s")
-    print(f"ingest_ratio: {rate / baseline:.2f} (target >= 0.3)")
+    pipe, base = statistics.median(rates["pipeline"]), statistics.median(rates["baseline"])
+    print(f"points: {points} in the last window's answers, {rows} distinct rows loaded; {args.rounds} rounds")
+    print(f"DuckDB read_json (newline-delimited): median {base:,.0f} rows/s, rounds {[round(r) for r in rates['baseline']]}")
+    print(f"pipeline (decode + dlt merge into DuckDB), first batch of the process: {cold_rows / cold_s:,.0f} rows/s")
+    print(f"pipeline (decode + dlt merge into DuckDB), next batches: median {pipe:,.0f} rows/s, rounds {[round(r) for r in rates['pipeline']]}")
+    print(f"ingest_ratio: {pipe / base:.2f} (target >= 0.3)")
 
 
 if __name__ == "__main__":
