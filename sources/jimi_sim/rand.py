@@ -33,6 +33,21 @@ def noise(*keys: int) -> float:
     return (state >> 11) / float(1 << 53)
 
 
+def noise_state(*keys: int) -> int:
+    """The state `noise` reaches after these leading keys, for `noise_from` (per-device keys hashed once)."""
+    state = 0
+    for key in keys:
+        state = _splitmix64(state ^ (key & _MASK))
+    return state
+
+
+def noise_from(state: int, *keys: int) -> float:
+    """`noise(*leading, *keys)` given `noise_state(*leading)`: the same float."""
+    for key in keys:
+        state = _splitmix64(state ^ (key & _MASK))
+    return (state >> 11) / float(1 << 53)
+
+
 def noise_pair(*keys: int) -> tuple[float, float]:
     """Two independent uniforms in [0, 1) for the same keys."""
     return noise(*keys, 1), noise(*keys, 2)
