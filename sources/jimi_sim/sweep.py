@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 MAX_REUSE_S = 3600
 # A cursor is a list (cheapest to read and write): these are its slots.
-FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, JSON, BEATS = range(11)
-# ENTRY of an entry that exists only as its JSON (a driving one, written straight as text): parsed on demand.
+FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, JSON, BEATS, PIECES = range(12)
+# ENTRY of an entry that exists only as its JSON (a driving one, written straight as text, or one patched by
+# a heartbeat): parsed on demand.
 _UNPARSED = object()
+_STATUS = {True: b"1", False: b"0"}
 
 
 class Sweep:
@@ -80,7 +82,7 @@ class Sweep:
                 self._advance(device, cursor, now, now_epoch)
                 entry = cursor[ENTRY]
                 if entry is _UNPARSED:
-                    entry = cursor[ENTRY] = orjson.loads(cursor[JSON].text)  # the same values, types, order
+                    entry = cursor[ENTRY] = orjson.loads(cursor[JSON])  # the same values, types, order
                 if entry is not None:
                     out.append(entry)
         return out
@@ -105,10 +107,10 @@ class Sweep:
             if entry is None:
                 texts[index], due[index] = None, cursor[UNTIL]
                 continue
-            serialised = cursor[JSON]
-            if serialised is None:
-                serialised = cursor[JSON] = _Serialised(orjson.dumps(entry))
-            texts[index], due[index] = serialised.text, min(cursor[UNTIL], cursor[BEAT_DUE])
+            text = cursor[JSON]
+            if text is None:
+                text = cursor[JSON] = orjson.dumps(entry)
+            texts[index], due[index] = text, min(cursor[UNTIL], cursor[BEAT_DUE])
         return [text for text in texts if text is not None]
 
     def _cursor(self, device: Device, now: datetime, now_epoch: int) -> list:
@@ -133,12 +135,12 @@ class Sweep:
             status = device_status(fleet, device, now)
             assert status is not None
             entry = location_item(device, status, self.shapes)
-            return [now_epoch, NEVER, NEVER, entry, 0, 0, None, 0, None, None, beats]
+            return [now_epoch, NEVER, NEVER, entry, 0, 0, None, 0, None, None, beats, None]
         point = fleet.latest_fix(device.imei, now)
         if point is None:  # a tracker that never reports stays silent; others may report any time now
             silent = not device.habits.reporting and device.imei not in fleet.traces
             until = NEVER if silent else now_epoch + 60
-            return [now_epoch, until, NEVER, None, 0, 0, None, 0, None, None, beats]
+            return [now_epoch, until, NEVER, None, 0, 0, None, 0, None, None, beats, None]
         epoch = int(point.gps_time.timestamp())
         traced = device.imei in fleet.traces
         owner = fleet.owner(device.imei, epoch) if not traced else None
@@ -152,7 +154,20 @@ class Sweep:
         drive = None
         if driving:
             drive = Drive(device, activity, fleet.settings.seed, entry, self.shapes.battery_key)
-        return [now_epoch, until, beats.after(hb), entry, epoch, hb, drive, parked_until, owner, None, beats]
+        return [
+            now_epoch,
+            until,
+            beats.after(hb),
+            entry,
+            epoch,
+            hb,
+            drive,
+            parked_until,
+            owner,
+            None,
+            beats,
+            None,
+        ]
 
     def _drive_on(self, cursor: list, now_epoch: int) -> bool:
         """Move a driving vehicle's entry to its newest fix in place (most of a sweep's work)."""
@@ -168,7 +183,7 @@ class Sweep:
         if released is not None and released > now_epoch:
             return False
         hb = max(epoch, cursor[HB]) if now_epoch < cursor[BEAT_DUE] else max(beats.before(now_epoch), epoch)
-        cursor[JSON] = _Serialised(drive.text(index, now_epoch - hb <= ONLINE_WITHIN_S, hb))
+        cursor[JSON], cursor[PIECES] = drive.text(index, now_epoch - hb <= ONLINE_WITHIN_S, hb), None
         cursor[ENTRY], cursor[FROM], cursor[UNTIL] = _UNPARSED, now_epoch, drive.following(index)
         cursor[FIX], cursor[HB], cursor[BEAT_DUE] = epoch, hb, beats.after(hb)
         return True
@@ -195,7 +210,13 @@ class Sweep:
         point = stationary_point(fleet.settings.seed, device, epoch, device.habits.base, False, 0)
         status = fix_status(fleet, device, point, now_epoch, cursor[OWNER])
         cursor[ENTRY] = location_item(device, status, self.shapes)
-        cursor[FROM], cursor[FIX], cursor[HB], cursor[JSON] = now_epoch, epoch, status.hb_epoch, None
+        cursor[FROM], cursor[FIX], cursor[HB], cursor[JSON], cursor[PIECES] = (
+            now_epoch,
+            epoch,
+            status.hb_epoch,
+            None,
+            None,
+        )
         cursor[UNTIL] = min(epoch + interval, cursor[PARKED_UNTIL] + PARK_MARGIN_S)
         cursor[BEAT_DUE] = beats.after(status.hb_epoch)
         return True
@@ -203,38 +224,29 @@ class Sweep:
     def _beat(self, cursor: list, now_epoch: int) -> None:
         beats: Beats = cursor[BEATS]
         hb = max(beats.before(now_epoch), cursor[FIX])
-        text, status = epoch_text(hb), "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
-        serialised = cursor[JSON]
-        if serialised is None:
+        text, online = epoch_text(hb), now_epoch - hb <= ONLINE_WITHIN_S
+        if cursor[JSON] is None:
             entry = cursor[ENTRY]
-            entry["hbTime"], entry["status"] = text, status
+            entry["hbTime"], entry["status"] = text, "1" if online else "0"
         else:  # patch the two fields in the JSON rather than re-serialise; the dict is parsed back if asked
-            serialised.patch(status, text)
+            _patch(cursor, _STATUS[online], text.encode())
             cursor[ENTRY] = _UNPARSED
         cursor[HB], cursor[BEAT_DUE] = hb, beats.after(hb)
 
 
-class _Serialised:
-    """An entry's JSON; a heartbeat re-joins it around new `status` and `hbTime` values.
+def _patch(cursor: list, status: bytes, hb_time: bytes) -> None:
+    """Re-join an entry's JSON around new `status` and `hbTime` values.
 
-    Cut into pieces only at the first heartbeat: a driving vehicle's entry changes every sweep and is
-    never patched, so cutting it up front would be wasted work.
+    The JSON is cut into pieces only at its first heartbeat: a driving vehicle's entry changes every sweep
+    and is never patched, so cutting it up front would be wasted work.
     """
-
-    __slots__ = ("pieces", "text")
-
-    def __init__(self, text: bytes) -> None:
-        self.text = text
-        self.pieces: tuple[bytes, bytes, bytes] | None = None
-
-    def patch(self, status: str, hb_time: str) -> None:
-        if self.pieces is None:
-            pieces, rest = [], self.text
-            for key in (b'"status":"', b'"hbTime":"'):
-                start = rest.index(key) + len(key)
-                end = rest.index(b'"', start)
-                pieces.append(rest[:start])
-                rest = rest[end:]
-            self.pieces = (pieces[0], pieces[1], rest)
-        head, middle, tail = self.pieces
-        self.text = b"".join((head, status.encode(), middle, hb_time.encode(), tail))
+    pieces = cursor[PIECES]
+    if pieces is None:
+        cut, rest = [], cursor[JSON]
+        for key in (b'"status":"', b'"hbTime":"'):
+            start = rest.index(key) + len(key)
+            end = rest.index(b'"', start)
+            cut.append(rest[:start])
+            rest = rest[end:]
+        pieces = cursor[PIECES] = (cut[0], cut[1], rest)
+    cursor[JSON] = b"".join((pieces[0], status, pieces[1], hb_time, pieces[2]))

@@ -36,10 +36,12 @@ _INT_TEXT = [str(n) for n in range(1000)]
 def epoch_text(epoch: int) -> str:
     """`yyyy-MM-dd HH:mm:ss` (UTC) of a whole-second epoch; same text as `wire.epoch_text`."""
     day, second = divmod(epoch, 86400)
-    text = _DAYS.get(day)
-    if text is None:
-        text = _DAYS[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d ")
-    return text + _CLOCK[second]
+    return (_DAYS.get(day) or _day_text(day)) + _CLOCK[second]
+
+
+def _day_text(day: int) -> str:
+    text = _DAYS[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d ")
+    return text
 
 
 def _quick_head(a: int, b: int) -> int:
@@ -153,9 +155,17 @@ class Drive:
         epoch = self.epochs[index]
         flag = self.flags[index]
         acc, pos_type = flag & 1, flag >> 1
-        u = _quick_tail(self.quick, epoch)
+        # _quick_tail and epoch_text inlined: a call costs as much as their arithmetic
+        state = ((self.quick ^ (epoch & _MASK)) * 0x9E3779B97F4A7C15) & _MASK
+        state ^= state >> 29
+        state = (state * 0xBF58476D1CE4E5B9) & _MASK
+        u = ((state ^ (state >> 32)) >> 11) / float(1 << 53)
         battery = 100 if acc else 95 + int(5 * u)
-        when = epoch_text(epoch)
+        day, second = divmod(epoch, 86400)
+        when = (_DAYS.get(day) or _day_text(day)) + _CLOCK[second]
+        lat, lng = self.lats[index], self.lngs[index]
+        lat_text = repr(lat) if 1e-4 <= abs(lat) < 1e16 else json_number(lat)
+        lng_text = repr(lng) if 1e-4 <= abs(lng) < 1e16 else json_number(lng)
         speed = int(self.speeds[index] + 0.5)
         speed_text = _INT_TEXT[speed] if 0 <= speed < 1000 else str(speed)
         direction, satellites = self.directions[index], self.satellites[index]
@@ -170,7 +180,7 @@ class Drive:
             oil = f',"trackerOil":"{fuel_sensor_volts(self.fuel_pct(index)):.2f}"'
         return (
             f'{self.head}{"1" if online else "0"}","posType":"{_POS_NAMES.get(pos_type, "GPS")}",'
-            f'"lat":{json_number(self.lats[index])},"lng":{json_number(self.lngs[index])},'
+            f'"lat":{lat_text},"lng":{lng_text},'
             f'"gpsTime":"{when}","hbTime":"{when if hb == epoch else epoch_text(hb)}",'
             f'"accStatus":"{"1" if acc else "0"}","speed":"{speed_text}",'
             f'"direction":"{direction_text if pos_type == POS_GPS else "-1"}",'
