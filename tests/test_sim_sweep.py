@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from sources.jimi_sim.beats import Beats
+from sources.jimi_sim.daylife import stationary_point
 from sources.jimi_sim.fleet import Fleet
 from sources.jimi_sim.methods import METHODS
-from sources.jimi_sim.rand import noise, noise_from, noise_state
+from sources.jimi_sim.rand import noise, noise_from, noise_pair, noise_state
 from sources.jimi_sim.settings import SimSettings
 from sources.jimi_sim.shapes import Shapes
 from sources.jimi_sim.state import Simulator
 from sources.jimi_sim.status import HEARTBEAT_S, ONLINE_WITHIN_S, fix_status, heartbeat_before
 from sources.jimi_sim.sweep_drive import Drive, json_number
+from sources.jimi_sim.sweep_park import Park
 from sources.jimi_sim.wire import location_item
 
 NOON = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # 12:00 in Nairobi, a Wednesday: much of the fleet drives
@@ -47,6 +49,28 @@ def test_drive_text_equals_general_entry_json_when_every_third_fix_of_a_day_is_w
     assert min(checked.get(role, 0) for role in ("tracker", "fuel", "reefer", "obd")) > 100
 
 
+def test_park_text_equals_general_entry_json_when_parked_uploads_of_an_evening_and_a_morning() -> None:
+    fleet = Fleet(SimSettings(devices=60, now=NOON + timedelta(days=1)))
+    seed, checked = fleet.settings.seed, {}
+    for number, device in enumerate(fleet.devices):
+        shapes = Shapes(battery_key="elecQuantity" if number % 2 else "electQuantity")
+        interval, key = device.habits.parked_interval_s, int(device.imei)
+        for start in (NOON + timedelta(hours=9), NOON - timedelta(hours=6, minutes=30)):
+            first = int(start.timestamp())
+            first -= (first - key % interval) % interval  # on the parked upload grid
+            owner = fleet.owner(device.imei, first)
+            park = None
+            for epoch in range(first, first + 40 * interval, interval):
+                for now in (epoch, epoch + 250, epoch + 700):
+                    point = stationary_point(seed, device, epoch, device.habits.base, False, 0)
+                    entry = location_item(device, fix_status(fleet, device, point, now, owner), shapes)
+                    park = park or Park(device, seed, owner, entry, shapes.battery_key)
+                    hb = max(heartbeat_before(fleet, device, now), epoch)
+                    assert park.text(epoch, now - hb <= ONLINE_WITHIN_S, hb) == orjson.dumps(entry)
+                checked[device.role] = checked.get(device.role, 0) + 1
+    assert min(checked.get(role, 0) for role in ("tracker", "fuel", "reefer", "obd")) > 100
+
+
 def test_json_number_equals_orjson_when_tiny_huge_or_ordinary() -> None:
     values = [0.0, -0.0, 1.0, -1.342154, 36.815058, 1e-4, 9.99e-5, -3.2e-5, 1e-9, 1e15, 1e16, 2.5e17]
     for value in [*values, 0.1 + 0.2, float("nan"), float("inf")]:
@@ -68,10 +92,11 @@ def test_beats_equal_status_and_delivery_when_late_blocks_are_common() -> None:
     assert late_seen > 1000
 
 
-def test_noise_from_equals_noise_when_leading_keys_are_hashed_once() -> None:
+def test_noise_from_and_pair_equal_noise_when_leading_keys_are_hashed_once() -> None:
     for a, b, c, d in [(7, 869247060000123, 29_916_000, 82), (0, 1, 2, 3), (2**63 + 5, 9, 2**64 + 1, 0)]:
         assert noise_from(noise_state(a, b), c, d) == noise(a, b, c, d)
         assert noise_from(noise_state(a), b, c) == noise(a, b, c)
+        assert noise_pair(a, b, c) == (noise(a, b, c, 1), noise(a, b, c, 2))
 
 
 def test_location_answers_equal_fresh_bytes_when_swept_with_gets_between_and_clock_set_back() -> None:

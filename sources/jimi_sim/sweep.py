@@ -19,12 +19,13 @@ import orjson
 
 from sources.jimi_sim.beats import Beats
 from sources.jimi_sim.catalogue import Device
-from sources.jimi_sim.daylife import PARK_MARGIN_S, stationary_point
+from sources.jimi_sim.daylife import PARK_MARGIN_S
 from sources.jimi_sim.delivery import BLOCK_S
 from sources.jimi_sim.model import local_ordinal
 from sources.jimi_sim.shapes import Shapes
 from sources.jimi_sim.status import ONLINE_WITHIN_S, device_status, fix_status
 from sources.jimi_sim.sweep_drive import Drive, epoch_text
+from sources.jimi_sim.sweep_park import Park
 from sources.jimi_sim.sweep_rules import NEVER, departure, valid_until
 from sources.jimi_sim.wire import location_item
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 MAX_REUSE_S = 3600
 # A cursor is a list (cheapest to read and write): these are its slots.
-FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, JSON, BEATS, PIECES = range(12)
+FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, JSON, BEATS, PIECES, PARKED = range(13)
 # ENTRY of an entry that exists only as its JSON (a driving one, written straight as text, or one patched by
 # a heartbeat): parsed on demand.
 _UNPARSED = object()
@@ -135,12 +136,12 @@ class Sweep:
             status = device_status(fleet, device, now)
             assert status is not None
             entry = location_item(device, status, self.shapes)
-            return [now_epoch, NEVER, NEVER, entry, 0, 0, None, 0, None, None, beats, None]
+            return [now_epoch, NEVER, NEVER, entry, 0, 0, None, 0, None, None, beats, None, None]
         point = fleet.latest_fix(device.imei, now)
         if point is None:  # a tracker that never reports stays silent; others may report any time now
             silent = not device.habits.reporting and device.imei not in fleet.traces
             until = NEVER if silent else now_epoch + 60
-            return [now_epoch, until, NEVER, None, 0, 0, None, 0, None, None, beats, None]
+            return [now_epoch, until, NEVER, None, 0, 0, None, 0, None, None, beats, None, None]
         epoch = int(point.gps_time.timestamp())
         traced = device.imei in fleet.traces
         owner = fleet.owner(device.imei, epoch) if not traced else None
@@ -154,10 +155,11 @@ class Sweep:
         drive = None
         if driving:
             drive = Drive(device, activity, fleet.settings.seed, entry, self.shapes.battery_key)
+        after = beats.after(hb)
         return [
             now_epoch,
             until,
-            beats.after(hb),
+            after,
             entry,
             epoch,
             hb,
@@ -166,6 +168,7 @@ class Sweep:
             owner,
             None,
             beats,
+            None,
             None,
         ]
 
@@ -207,18 +210,19 @@ class Sweep:
             released = beats.release(block)
             if released is not None and released > now_epoch:
                 return False  # a late block in between: the general path sorts out what is visible
-        point = stationary_point(fleet.settings.seed, device, epoch, device.habits.base, False, 0)
-        status = fix_status(fleet, device, point, now_epoch, cursor[OWNER])
-        cursor[ENTRY] = location_item(device, status, self.shapes)
-        cursor[FROM], cursor[FIX], cursor[HB], cursor[JSON], cursor[PIECES] = (
-            now_epoch,
-            epoch,
-            status.hb_epoch,
-            None,
-            None,
-        )
+        park: Park | None = cursor[PARKED]
+        if park is None:
+            entry = cursor[ENTRY]
+            if entry is _UNPARSED:
+                entry = orjson.loads(cursor[JSON])
+            park = cursor[PARKED] = Park(
+                device, fleet.settings.seed, cursor[OWNER], entry, self.shapes.battery_key
+            )
+        hb = max(beats.before(now_epoch), epoch)
+        cursor[JSON], cursor[PIECES] = park.text(epoch, now_epoch - hb <= ONLINE_WITHIN_S, hb), None
+        cursor[ENTRY], cursor[FROM], cursor[FIX], cursor[HB] = _UNPARSED, now_epoch, epoch, hb
         cursor[UNTIL] = min(epoch + interval, cursor[PARKED_UNTIL] + PARK_MARGIN_S)
-        cursor[BEAT_DUE] = beats.after(status.hb_epoch)
+        cursor[BEAT_DUE] = beats.after(hb)
         return True
 
     def _beat(self, cursor: list, now_epoch: int) -> None:

@@ -30,7 +30,7 @@ _POS_NAMES = {1: "GPS", 2: "LBS", 3: "WIFI"}
 _CLOCK = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400)]
 _DAYS: dict[int, str] = {}
 # str(n) of small non-negative integers (speeds, directions, satellite counts): an index beats a conversion.
-_INT_TEXT = [str(n) for n in range(1000)]
+INT_TEXT = [str(n) for n in range(1000)]
 
 
 def epoch_text(epoch: int) -> str:
@@ -44,14 +44,14 @@ def _day_text(day: int) -> str:
     return text
 
 
-def _quick_head(a: int, b: int) -> int:
+def quick_head(a: int, b: int) -> int:
     state = ((0x632BE59BD9B4E019 ^ (a & _MASK)) * 0x9E3779B97F4A7C15) & _MASK
     state ^= state >> 29
     state = ((state ^ (b & _MASK)) * 0x9E3779B97F4A7C15) & _MASK
     return state ^ (state >> 29)
 
 
-def _quick_tail(state: int, c: int) -> float:
+def quick_tail(state: int, c: int) -> float:
     state = ((state ^ (c & _MASK)) * 0x9E3779B97F4A7C15) & _MASK
     state ^= state >> 29
     state = (state * 0xBF58476D1CE4E5B9) & _MASK
@@ -60,7 +60,7 @@ def _quick_tail(state: int, c: int) -> float:
 
 def quick3(a: int, b: int, c: int) -> float:
     """`rand.quick(a, b, c)` unrolled for three keys (no *args tuple, no loop): the same float."""
-    return _quick_tail(_quick_head(a, b), c)
+    return quick_tail(quick_head(a, b), c)
 
 
 def json_number(value: float) -> str:
@@ -86,7 +86,7 @@ class Drive:
         """`entry` is the device's rendered entry: the fields a fix does not change are taken from it."""
         fixes = activity.fixes
         key, self.role = int(device.imei), device.role
-        self.quick = _quick_head(seed, key)
+        self.quick = quick_head(seed, key)
         self.epochs = fixes.epochs
         columns = fixes.raw(0, len(fixes))
         self.lats, self.lngs, self.speeds, self.directions, self.satellites, self.flags = columns[1:7]
@@ -107,15 +107,7 @@ class Drive:
             self.doors = [int(stop.start_time.timestamp()) for stop in stops if stop.kind == "parking"]
             self.door_bumps = [door_amplitude(seed, device, opened) for opened in self.doors]
             self.setpoint, self.wobble = equipment.setpoint_c or 0.0, noise_state(seed, key)
-        # The JSON around the fields a fix writes, in `wire.location_item`'s order.
-        head = ("imei", "deviceName", "icon")
-        self.head = "{" + "".join(f'"{key}":{_dump(entry[key])},' for key in head) + '"status":"'
-        flags = ("activationFlag", "expireFlag")
-        self.middle = "".join(f',"{key}":{_dump(entry[key])}' for key in flags) + f',{_dump(battery_key)}:"'
-        # None: written per fix (reefers' cargo temperature, fuel trucks' probe); otherwise as rendered
-        self.temperature = None if self.role == "reefer" else f',"temperature":{_dump(entry["temperature"])}'
-        self.oil = None if self.role == "fuel" else f',"trackerOil":{_dump(entry["trackerOil"])}'
-        self.tail = f',"locDesc":{_dump(entry["locDesc"])},"currentMileage":"'
+        self.head, self.middle, self.temperature, self.oil, self.tail = frame(entry, battery_key, self.role)
 
     def fuel_pct(self, index: int) -> float:
         """`vehicle.fuel_pct` while driving (the metres driven are the fix's own), the same float."""
@@ -155,7 +147,7 @@ class Drive:
         epoch = self.epochs[index]
         flag = self.flags[index]
         acc, pos_type = flag & 1, flag >> 1
-        # _quick_tail and epoch_text inlined: a call costs as much as their arithmetic
+        # quick_tail and epoch_text inlined: a call costs as much as their arithmetic
         state = ((self.quick ^ (epoch & _MASK)) * 0x9E3779B97F4A7C15) & _MASK
         state ^= state >> 29
         state = (state * 0xBF58476D1CE4E5B9) & _MASK
@@ -167,11 +159,11 @@ class Drive:
         lat_text = repr(lat) if 1e-4 <= abs(lat) < 1e16 else json_number(lat)
         lng_text = repr(lng) if 1e-4 <= abs(lng) < 1e16 else json_number(lng)
         speed = int(self.speeds[index] + 0.5)
-        speed_text = _INT_TEXT[speed] if 0 <= speed < 1000 else str(speed)
+        speed_text = INT_TEXT[speed] if 0 <= speed < 1000 else str(speed)
         direction, satellites = self.directions[index], self.satellites[index]
-        direction_text = _INT_TEXT[direction] if 0 <= direction < 1000 else str(direction)
+        direction_text = INT_TEXT[direction] if 0 <= direction < 1000 else str(direction)
         g = (u * 7.919) % 1.0  # vehicle.gsm_level
-        signal = _INT_TEXT[1 + int(g * 2) if pos_type == POS_LBS else 3 + int(g * 1.9)]
+        signal = INT_TEXT[1 + int(g * 2) if pos_type == POS_LBS else 3 + int(g * 1.9)]
         volts = round((self.volts_on if acc else self.volts_off) + 0.6 * u, 1)
         temperature, oil = self.temperature, self.oil
         if temperature is None:
@@ -184,12 +176,38 @@ class Drive:
             f'"gpsTime":"{when}","hbTime":"{when if hb == epoch else epoch_text(hb)}",'
             f'"accStatus":"{"1" if acc else "0"}","speed":"{speed_text}",'
             f'"direction":"{direction_text if pos_type == POS_GPS else "-1"}",'
-            f'"gpsNum":"{_INT_TEXT[satellites] if 0 <= satellites < 1000 else satellites}",'
+            f'"gpsNum":"{INT_TEXT[satellites] if 0 <= satellites < 1000 else satellites}",'
             f'"gpsSignal":"{signal}"{self.middle}'
-            f'{_INT_TEXT[battery]}","powerValue":"{volts:.1f}",'
+            f'{INT_TEXT[battery]}","powerValue":"{volts:.1f}",'
             f'"batteryPowerVal":"{"4.1" if battery >= 90 else "3.9"}"{temperature}{oil}{self.tail}'
             f'{self.anchor + min(DAILY_ALLOWANCE_KM, self.cum[index] / 1000.0):.1f}"}}'
         ).encode()
+
+
+def frame(
+    entry: dict[str, object], battery_key: str, role: str
+) -> tuple[str, str, str | None, str | None, str]:
+    """The JSON around the fields a new fix writes, in `wire.location_item`'s order, from a rendered entry.
+
+    (head up to the status value, the flags and battery key after gpsSignal, temperature, trackerOil, and the
+    tail up to the odometer value); temperature and trackerOil are None where the role writes them per fix
+    (reefers' cargo, fuel trucks' probe), otherwise they stay as rendered.
+    """
+    head = (
+        "{"
+        + "".join(f'"{key}":{_dump(entry[key])},' for key in ("imei", "deviceName", "icon"))
+        + '"status":"'
+    )
+    middle = "".join(f',"{key}":{_dump(entry[key])}' for key in ("activationFlag", "expireFlag"))
+    temperature = None if role == "reefer" else f',"temperature":{_dump(entry["temperature"])}'
+    oil = None if role == "fuel" else f',"trackerOil":{_dump(entry["trackerOil"])}'
+    return (
+        head,
+        f'{middle},{_dump(battery_key)}:"',
+        temperature,
+        oil,
+        f',"locDesc":{_dump(entry["locDesc"])},"currentMileage":"',
+    )
 
 
 def _dump(value: object) -> str:
