@@ -45,6 +45,8 @@ def _day_text(day: int) -> str:
 
 
 def quick_head(a: int, b: int) -> int:
+    """`rand.quick`'s state after two keys: `quick_tail(quick_head(a, b), c) == quick(a, b, c)`, so a
+    device's (seed, IMEI) is mixed once rather than at every fix."""
     state = ((0x632BE59BD9B4E019 ^ (a & _MASK)) * 0x9E3779B97F4A7C15) & _MASK
     state ^= state >> 29
     state = ((state ^ (b & _MASK)) * 0x9E3779B97F4A7C15) & _MASK
