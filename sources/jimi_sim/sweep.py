@@ -155,22 +155,8 @@ class Sweep:
         drive = None
         if driving:
             drive = Drive(device, activity, fleet.settings.seed, entry, self.shapes.battery_key)
-        after = beats.after(hb)
-        return [
-            now_epoch,
-            until,
-            after,
-            entry,
-            epoch,
-            hb,
-            drive,
-            parked_until,
-            owner,
-            None,
-            beats,
-            None,
-            None,
-        ]
+        return [now_epoch, until, beats.after(hb), entry, epoch, hb, drive, parked_until, owner,
+                None, beats, None, None]  # fmt: skip
 
     def _drive_on(self, cursor: list, now_epoch: int) -> bool:
         """Move a driving vehicle's entry to its newest fix in place (most of a sweep's work)."""

@@ -24,18 +24,8 @@ class Park:
     """One device's parked stretch (same local day, before it drives off), ready for `text`."""
 
     __slots__ = (
-        "activity",
-        "base",
-        "day",
-        "device",
-        "drift",
-        "frame",
-        "key",
-        "quick",
-        "seed",
-        "sky",
-        "volts",
-    )
+        "activity", "base", "day", "device", "drift", "frame", "key", "quick", "seed", "sky", "volts",
+    )  # fmt: skip
 
     def __init__(
         self, device: Device, seed: int, owner: tuple[date, DayActivity | None], entry: dict[str, object],
