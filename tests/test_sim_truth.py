@@ -212,7 +212,9 @@ def test_drive_sensors_and_fix_lookup_equal_general_ones_when_every_fix_of_a_day
         _, activity = fleet.owner(device.imei, noon)
         if activity is None or not activity.active:
             continue
-        drive = sweep_drive.Drive(device, activity, fleet.settings.seed, "electQuantity")
+        entry = {"imei": device.imei, "deviceName": "", "icon": "", "activationFlag": "1", "expireFlag": "1",
+                 "temperature": None, "trackerOil": None, "locDesc": None}  # fmt: skip
+        drive = sweep_drive.Drive(device, activity, fleet.settings.seed, entry, "electQuantity")
         epochs = list(activity.fixes.epochs)
         for epoch in range(epochs[0] - 5, activity.last_epoch + 5, 7):
             index = drive.index_at(epoch)

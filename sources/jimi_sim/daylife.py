@@ -28,7 +28,7 @@ from sources.jimi_sim.tracer import trace
 RANDOM_DAY_OFF = 0.03
 LATEST_SHIFT_END = timedelta(hours=25)  # 01:00 local next day: everyone is home and parked by ~03:15
 PARK_MARGIN_S = 30  # no parked fix this close to an ignition change
-_JITTER_M = 4.0  # parked GPS drift radius
+JITTER_M = 4.0  # parked GPS drift radius
 ROUTE_CACHE_SIZE = 8_192  # ~3 KB each
 BASE_SITE = -1  # site key of the base; regular places are keyed by their index
 _Site = tuple[int | None, geo.XY]  # (key, position); key None = a one-off site
@@ -204,9 +204,9 @@ def parked_fixes(seed: int, device: Device, lo: int, hi: int, pos: geo.XY) -> li
 def stationary_point(seed: int, device: Device, epoch: int, pos: geo.XY, acc: bool, direction: int) -> Point:
     """A speed-0 fix a few metres off pos; the drift depends only on (seed, device, instant)."""
     u1, u2 = noise_pair(seed, int(device.imei), epoch)
-    radius, angle = _JITTER_M * math.sqrt(u1), 2 * math.pi * u2
+    radius, angle = JITTER_M * math.sqrt(u1), 2 * math.pi * u2
     lat, lng = geo.to_latlng(pos[0] + radius * math.cos(angle), pos[1] + radius * math.sin(angle))
-    satellites = 5 + int(noise_pair(seed, epoch, int(device.imei))[0] * 8)
+    satellites = 5 + int(noise(seed, epoch, int(device.imei), 1) * 8)  # noise_pair(...)[0]
     return Point(_utc(epoch), lat, lng, 0.0, direction, acc, satellites)
 
 

@@ -33,9 +33,25 @@ def noise(*keys: int) -> float:
     return (state >> 11) / float(1 << 53)
 
 
+def noise_state(*keys: int, state: int = 0) -> int:
+    """The state `noise` reaches after these leading keys (following on from `state`, the state of earlier
+    leading keys), for `noise_from`: per-device keys hashed once."""
+    for key in keys:
+        state = _splitmix64(state ^ (key & _MASK))
+    return state
+
+
+def noise_from(state: int, *keys: int) -> float:
+    """`noise(*leading, *keys)` given `noise_state(*leading)`: the same float."""
+    for key in keys:
+        state = _splitmix64(state ^ (key & _MASK))
+    return (state >> 11) / float(1 << 53)
+
+
 def noise_pair(*keys: int) -> tuple[float, float]:
-    """Two independent uniforms in [0, 1) for the same keys."""
-    return noise(*keys, 1), noise(*keys, 2)
+    """Two independent uniforms in [0, 1) for the same keys: `noise(*keys, 1), noise(*keys, 2)`."""
+    state = noise_state(*keys)  # the keys are hashed once for both
+    return noise_from(state, 1), noise_from(state, 2)
 
 
 def quick(*keys: int) -> float:

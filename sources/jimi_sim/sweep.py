@@ -1,37 +1,44 @@
 """Fleet sweeps (location.list, location.get) fast enough for 2,000 devices polled every minute.
 
 Each device's entry is rendered once per fix and kept with the instant until which it cannot change: the
-next fix the device records, or the release of a late block that hides newer fixes. Until then a sweep
-only refreshes the heartbeat fields, when the next heartbeat is due. When the entry does change, the two
-common cases skip the general search: a driving vehicle moves to its next fix in the day's columns, and a
-parked one to the next point of its parked upload grid. Both write exactly what the general path would
-(tests compare them).
+next fix the device records, or the release of a late block that hides newer fixes (sweep_rules.py). Until
+then a sweep only refreshes the heartbeat fields, when the next heartbeat is due, and a fleet sweep does not
+even visit the device: it remembers when each device is due. When the entry does change, the two common
+cases skip the general search: a driving vehicle moves to its next fix in the day's columns (its entry is
+then written straight as JSON, sweep_drive.py), and a parked one to the next point of its parked upload
+grid. Both write exactly what the general path would (tests compare them).
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import orjson
 
+from sources.jimi_sim.beats import Beats
 from sources.jimi_sim.catalogue import Device
-from sources.jimi_sim.daylife import PARK_MARGIN_S, stationary_point
+from sources.jimi_sim.daylife import PARK_MARGIN_S
 from sources.jimi_sim.delivery import BLOCK_S
-from sources.jimi_sim.model import Point, local_ordinal
+from sources.jimi_sim.model import local_ordinal
 from sources.jimi_sim.shapes import Shapes
-from sources.jimi_sim.status import HEARTBEAT_S, ONLINE_WITHIN_S, device_status, fix_status, heartbeat_before
+from sources.jimi_sim.status import ONLINE_WITHIN_S, device_status, fix_status
 from sources.jimi_sim.sweep_drive import Drive, epoch_text
+from sources.jimi_sim.sweep_park import Park
+from sources.jimi_sim.sweep_rules import NEVER, departure, valid_until
 from sources.jimi_sim.wire import location_item
 
 if TYPE_CHECKING:
     from sources.jimi_sim.fleet import Fleet
 
 MAX_REUSE_S = 3600
-_NEVER = 1 << 62
 # A cursor is a list (cheapest to read and write): these are its slots.
-FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, JSON = range(10)
+FROM, UNTIL, BEAT_DUE, ENTRY, FIX, HB, DRIVING, PARKED_UNTIL, OWNER, JSON, BEATS, PIECES, PARKED = range(13)
+# ENTRY of an entry that exists only as its JSON (a driving one, written straight as text, or one patched by
+# a heartbeat): parsed on demand.
+_UNPARSED = object()
+_STATUS = {True: b"1", False: b"0"}
 
 
 class Sweep:
@@ -41,67 +48,117 @@ class Sweep:
         self.fleet, self.shapes = fleet, shapes
         self._cursors: dict[str, list] = {}
         self._lock = threading.Lock()
+        # The last device list answered, by position: its cursors, when each device's entry may change
+        # next, and its JSON (None: no entry). Valid while the clock never goes back (see _refresh).
+        self._listed: list[Device] | None = None
+        self._rows: list[list] = []
+        self._due: list[int] = []
+        self._texts: list[bytes | None] = []
+        self._seen = 0  # the latest now asked for
 
     def answer(self, devices: list[Device], now: datetime) -> bytes:
         """The whole location.list body; each entry is serialised once per change and reused after."""
-        parts = []
-        append = parts.append
+        now_epoch = int(now.timestamp())
         with self._lock:
-            for cursor in self._current(devices, now):
-                serialised = cursor[JSON]
-                if serialised is None:
-                    serialised = cursor[JSON] = _Serialised(cursor[ENTRY])
-                append(serialised.text)
-        return b'{"code":0,"message":"success","result":[' + b",".join(parts) + b"]}"
+            self._see(now_epoch)
+            if devices is not self._listed or len(devices) != len(self._due):
+                self._listed, self._due, self._texts = devices, [0] * len(devices), [None] * len(devices)
+                self._rows = [self._cursor(device, now, now_epoch) for device in devices]
+            texts = self._refresh(devices, now, now_epoch)
+        if not texts:
+            return b'{"code":0,"message":"success","result":[]}'
+        # The envelope joins the first and last entries (not the whole body: it is ~1 MB at 2,000 devices).
+        texts[0] = b'{"code":0,"message":"success","result":[' + texts[0]
+        texts[-1] += b"]}"
+        return b",".join(texts)
 
     def entries(self, devices: list[Device], now: datetime) -> list[dict[str, object]]:
         """Entries of the devices that have a fix at now (the others are silently left out)."""
-        with self._lock:
-            return [cursor[ENTRY] for cursor in self._current(devices, now)]
-
-    def _current(self, devices: list[Device], now: datetime) -> list[list]:
-        """Brings every device's cursor up to now; the cursors of devices that have an entry."""
         now_epoch = int(now.timestamp())
         out = []
-        append, cursors = out.append, self._cursors  # locals: this loop runs for every device of every sweep
-        # The caller holds the lock: concurrent sweeps would otherwise race on the entries.
-        for device in devices:
-            cursor = cursors.get(device.imei)
-            if cursor is None or not cursor[FROM] <= now_epoch < cursor[UNTIL]:
-                if cursor is None or not (self._drive_on(device, cursor, now_epoch)
-                                          or self._park_on(device, cursor, now_epoch)):  # fmt: skip
-                    cursor = cursors[device.imei] = self._render(device, now, now_epoch)
-            elif cursor[ENTRY] is not None and now_epoch >= cursor[BEAT_DUE]:
-                self._beat(device, cursor, now_epoch)
-            if cursor[ENTRY] is not None:
-                append(cursor)
+        with self._lock:
+            self._see(now_epoch)
+            for device in devices:
+                cursor = self._cursor(device, now, now_epoch)
+                self._advance(device, cursor, now, now_epoch)
+                entry = cursor[ENTRY]
+                if entry is _UNPARSED:
+                    entry = cursor[ENTRY] = orjson.loads(cursor[JSON])  # the same values, types, order
+                if entry is not None:
+                    out.append(entry)
         return out
 
-    def _render(self, device: Device, now: datetime, now_epoch: int) -> list:
+    def _see(self, now_epoch: int) -> None:
+        if now_epoch < self._seen:
+            self._listed = None  # the clock went back: a cursor is valid only from its FROM on
+        self._seen = max(self._seen, now_epoch)
+
+    def _refresh(self, devices: list[Device], now: datetime, now_epoch: int) -> list[bytes]:
+        """The JSON entries at now, visiting only the devices whose entry may have changed.
+
+        `_advance` leaves a cursor as it is before its due instant (UNTIL, or BEAT_DUE if it has an entry)
+        as long as the clock never goes back. Calls for other device lists (location.get) may advance a
+        cursor meanwhile, but only at or after its due instant, so the device is visited here all the same.
+        """
+        due, texts, rows = self._due, self._texts, self._rows
+        for index in [index for index, at in enumerate(due) if at <= now_epoch]:
+            cursor = rows[index]
+            self._advance(devices[index], cursor, now, now_epoch)
+            entry = cursor[ENTRY]
+            if entry is None:
+                texts[index], due[index] = None, cursor[UNTIL]
+                continue
+            text = cursor[JSON]
+            if text is None:
+                text = cursor[JSON] = orjson.dumps(entry)
+            texts[index], due[index] = text, min(cursor[UNTIL], cursor[BEAT_DUE])
+        return [text for text in texts if text is not None]
+
+    def _cursor(self, device: Device, now: datetime, now_epoch: int) -> list:
+        """The device's cursor (one list per device for good: a new fix is written into it)."""
+        cursor = self._cursors.get(device.imei)
+        if cursor is None:
+            beats = Beats(self.fleet.delivery, device.imei)
+            cursor = self._cursors[device.imei] = self._render(device, now, now_epoch, beats)
+        return cursor
+
+    def _advance(self, device: Device, cursor: list, now: datetime, now_epoch: int) -> None:
+        """Brings one device's cursor up to now (the caller holds the lock: sweeps would race on entries)."""
+        if not cursor[FROM] <= now_epoch < cursor[UNTIL]:
+            if not (self._drive_on(cursor, now_epoch) or self._park_on(device, cursor, now_epoch)):
+                cursor[:] = self._render(device, now, now_epoch, cursor[BEATS])
+        elif cursor[ENTRY] is not None and now_epoch >= cursor[BEAT_DUE]:
+            self._beat(cursor, now_epoch)
+
+    def _render(self, device: Device, now: datetime, now_epoch: int, beats: Beats) -> list:
         fleet = self.fleet
         if device.expiration <= now:
             status = device_status(fleet, device, now)
             assert status is not None
             entry = location_item(device, status, self.shapes)
-            return [now_epoch, _NEVER, _NEVER, entry, 0, 0, None, 0, None, None]
+            return [now_epoch, NEVER, NEVER, entry, 0, 0, None, 0, None, None, beats, None, None]
         point = fleet.latest_fix(device.imei, now)
         if point is None:  # a tracker that never reports stays silent; others may report any time now
             silent = not device.habits.reporting and device.imei not in fleet.traces
-            return [now_epoch, _NEVER if silent else now_epoch + 60, _NEVER, None, 0, 0, None, 0, None, None]
+            until = NEVER if silent else now_epoch + 60
+            return [now_epoch, until, NEVER, None, 0, 0, None, 0, None, None, beats, None, None]
         epoch = int(point.gps_time.timestamp())
         traced = device.imei in fleet.traces
         owner = fleet.owner(device.imei, epoch) if not traced else None
         status = fix_status(fleet, device, point, now_epoch, owner)
-        until = min(_valid_until(fleet, device, point, now_epoch), now_epoch + MAX_REUSE_S)
+        until = min(valid_until(fleet, device, point, now_epoch), now_epoch + MAX_REUSE_S)
         activity = owner[1] if owner is not None else None
         driving = activity is not None and activity.active and epoch <= activity.last_epoch
-        parked_until = 0 if traced or driving else _departure(fleet, device, epoch) - PARK_MARGIN_S
+        parked_until = 0 if traced or driving else departure(fleet, device, epoch) - PARK_MARGIN_S
         hb = status.hb_epoch
         entry = location_item(device, status, self.shapes)
-        drive = Drive(device, activity, fleet.settings.seed, self.shapes.battery_key) if driving else None
-        return [now_epoch, until, _next_beat(device, hb), entry, epoch, hb, drive, parked_until, owner, None]
+        drive = None
+        if driving:
+            drive = Drive(device, activity, fleet.settings.seed, entry, self.shapes.battery_key)
+        return [now_epoch, until, beats.after(hb), entry, epoch, hb, drive, parked_until, owner,
+                None, beats, None, None]  # fmt: skip
 
-    def _drive_on(self, device: Device, cursor: list, now_epoch: int) -> bool:
+    def _drive_on(self, cursor: list, now_epoch: int) -> bool:
         """Move a driving vehicle's entry to its newest fix in place (most of a sweep's work)."""
         drive: Drive | None = cursor[DRIVING]
         if drive is None or now_epoch < cursor[FROM] or now_epoch >= drive.last_epoch:
@@ -110,18 +167,14 @@ class Sweep:
         epoch = drive.epochs[index]
         if epoch <= cursor[FIX]:
             return False
-        delivery = self.fleet.delivery
-        if delivery.enabled:
-            released = delivery.release(drive.key, epoch // BLOCK_S)
-            if released is not None and released > now_epoch:
-                return False
-        if now_epoch < cursor[BEAT_DUE]:
-            hb = max(epoch, cursor[HB])
-        else:
-            hb = max(heartbeat_before(self.fleet, device, now_epoch), epoch)
-        following = drive.write(cursor[ENTRY], index, now_epoch - hb <= ONLINE_WITHIN_S, hb)
-        cursor[FROM], cursor[UNTIL], cursor[FIX], cursor[HB], cursor[JSON] = now_epoch, following, epoch, hb, None
-        cursor[BEAT_DUE] = _next_beat(device, hb)
+        beats: Beats = cursor[BEATS]
+        released = beats.release(epoch // BLOCK_S)
+        if released is not None and released > now_epoch:
+            return False
+        hb = max(epoch, cursor[HB]) if now_epoch < cursor[BEAT_DUE] else max(beats.before(now_epoch), epoch)
+        cursor[JSON], cursor[PIECES] = drive.text(index, now_epoch - hb <= ONLINE_WITHIN_S, hb), None
+        cursor[ENTRY], cursor[FROM], cursor[UNTIL] = _UNPARSED, now_epoch, drive.following(index)
+        cursor[FIX], cursor[HB], cursor[BEAT_DUE] = epoch, hb, beats.after(hb)
         return True
 
     def _park_on(self, device: Device, cursor: list, now_epoch: int) -> bool:
@@ -130,8 +183,9 @@ class Sweep:
             return False
         if now_epoch >= cursor[PARKED_UNTIL] + PARK_MARGIN_S:
             return False  # it has driven off since: the newest fix is a driving one
+        beats: Beats = cursor[BEATS]
         interval, fleet = device.habits.parked_interval_s, self.fleet
-        epoch = now_epoch - (now_epoch - int(device.imei) % interval) % interval
+        epoch = now_epoch - (now_epoch - beats.key % interval) % interval
         if (
             epoch <= cursor[FIX]
             or epoch >= cursor[PARKED_UNTIL]
@@ -139,105 +193,50 @@ class Sweep:
         ):
             return False
         for block in range(cursor[FIX] // BLOCK_S, now_epoch // BLOCK_S + 1):
-            released = fleet.delivery.release(int(device.imei), block)
+            released = beats.release(block)
             if released is not None and released > now_epoch:
                 return False  # a late block in between: the general path sorts out what is visible
-        point = stationary_point(fleet.settings.seed, device, epoch, device.habits.base, False, 0)
-        status = fix_status(fleet, device, point, now_epoch, cursor[OWNER])
-        cursor[ENTRY].update(location_item(device, status, self.shapes))
-        cursor[FROM], cursor[FIX], cursor[HB], cursor[JSON] = now_epoch, epoch, status.hb_epoch, None
+        park: Park | None = cursor[PARKED]
+        if park is None:
+            entry = cursor[ENTRY]
+            if entry is _UNPARSED:
+                entry = orjson.loads(cursor[JSON])
+            park = cursor[PARKED] = Park(
+                device, fleet.settings.seed, cursor[OWNER], entry, self.shapes.battery_key
+            )
+        hb = max(beats.before(now_epoch), epoch)
+        cursor[JSON], cursor[PIECES] = park.text(epoch, now_epoch - hb <= ONLINE_WITHIN_S, hb), None
+        cursor[ENTRY], cursor[FROM], cursor[FIX], cursor[HB] = _UNPARSED, now_epoch, epoch, hb
         cursor[UNTIL] = min(epoch + interval, cursor[PARKED_UNTIL] + PARK_MARGIN_S)
-        cursor[BEAT_DUE] = _next_beat(device, status.hb_epoch)
+        cursor[BEAT_DUE] = beats.after(hb)
         return True
 
-    def _beat(self, device: Device, cursor: list, now_epoch: int) -> None:
-        entry = cursor[ENTRY]
-        hb = max(heartbeat_before(self.fleet, device, now_epoch), cursor[FIX])
-        entry["hbTime"] = text = epoch_text(hb)
-        entry["status"] = status = "1" if now_epoch - hb <= ONLINE_WITHIN_S else "0"
-        serialised = cursor[JSON]
-        if serialised is not None:  # patch the two fields in the serialised entry rather than re-serialise
-            serialised.patch(status, text)
-        cursor[HB], cursor[BEAT_DUE], cursor[JSON] = hb, _next_beat(device, hb), serialised
+    def _beat(self, cursor: list, now_epoch: int) -> None:
+        beats: Beats = cursor[BEATS]
+        hb = max(beats.before(now_epoch), cursor[FIX])
+        text, online = epoch_text(hb), now_epoch - hb <= ONLINE_WITHIN_S
+        if cursor[JSON] is None:
+            entry = cursor[ENTRY]
+            entry["hbTime"], entry["status"] = text, "1" if online else "0"
+        else:  # patch the two fields in the JSON rather than re-serialise; the dict is parsed back if asked
+            _patch(cursor, _STATUS[online], text.encode())
+            cursor[ENTRY] = _UNPARSED
+        cursor[HB], cursor[BEAT_DUE] = hb, beats.after(hb)
 
 
-class _Serialised:
-    """An entry's JSON; a heartbeat re-joins it around new `status` and `hbTime` values.
+def _patch(cursor: list, status: bytes, hb_time: bytes) -> None:
+    """Re-join an entry's JSON around new `status` and `hbTime` values.
 
-    Cut into pieces only at the first heartbeat: a driving vehicle's entry changes every sweep and is
-    never patched, so cutting it up front would be wasted work.
+    The JSON is cut into pieces only at its first heartbeat: a driving vehicle's entry changes every sweep
+    and is never patched, so cutting it up front would be wasted work.
     """
-
-    __slots__ = ("pieces", "text")
-
-    def __init__(self, entry: dict[str, object]) -> None:
-        self.text = orjson.dumps(entry)
-        self.pieces: tuple[bytes, bytes, bytes] | None = None
-
-    def patch(self, status: str, hb_time: str) -> None:
-        if self.pieces is None:
-            pieces, rest = [], self.text
-            for key in (b'"status":"', b'"hbTime":"'):
-                start = rest.index(key) + len(key)
-                end = rest.index(b'"', start)
-                pieces.append(rest[:start])
-                rest = rest[end:]
-            self.pieces = (pieces[0], pieces[1], rest)
-        head, middle, tail = self.pieces
-        self.text = b"".join((head, status.encode(), middle, hb_time.encode(), tail))
-
-
-def _next_beat(device: Device, after: int) -> int:
-    """The first heartbeat of the device's grid after an instant (when hbTime may change next)."""
-    phase = int(device.imei) % HEARTBEAT_S
-    return after + 1 + (phase - after - 1) % HEARTBEAT_S
-
-
-def _valid_until(fleet: Fleet, device: Device, point: Point, now: int) -> int:
-    """The earliest instant at which the device's newest arrived fix could be another one."""
-    epoch = int(point.gps_time.timestamp())
-    following = _next_recorded(fleet, device, epoch)
-    if following > now:
-        return following
-    # Newer fixes exist but sit in late blocks: nothing changes until one of those arrives, or until the
-    # device records a fix that is not late (in the current block if it is on time, else a later one).
-    key, current = int(device.imei), now // BLOCK_S
-    released = fleet.delivery.release(key, current)
-    if released is None or released <= now:
-        until = _next_recorded(fleet, device, now)
-    else:
-        until = (current + 1) * BLOCK_S
-    for block in range(epoch // BLOCK_S, current + 1):
-        released = fleet.delivery.release(key, block)
-        if released is not None and released > now:
-            until = min(until, released)
-    return max(until, now + 1)
-
-
-def _next_recorded(fleet: Fleet, device: Device, epoch: int) -> int:
-    """A lower bound for the time of the fix the device records after the one at epoch."""
-    if device.imei in fleet.traces:
-        columns = fleet.traces[device.imei].fixes
-        index = columns.last_at_or_before(epoch) + 1
-        return columns.epochs[index] if index < len(columns) else _NEVER
-    _, activity = fleet.owner(device.imei, epoch)
-    if activity is not None and activity.active and epoch <= activity.last_epoch:
-        index = activity.fixes.last_at_or_before(epoch) + 1
-        return (
-            activity.fixes.epochs[index]
-            if index < len(activity.fixes)
-            else activity.last_epoch + PARK_MARGIN_S
-        )
-    interval = device.habits.parked_interval_s
-    next_upload = epoch + 1 + (int(device.imei) % interval - epoch - 1) % interval  # the parked grid
-    return min(next_upload, _departure(fleet, device, epoch))
-
-
-def _departure(fleet: Fleet, device: Device, epoch: int) -> int:
-    """The next first departure of a shift after epoch (today's or tomorrow's), or never."""
-    ordinal = local_ordinal(epoch)
-    for day in (ordinal, ordinal + 1):
-        schedule = fleet.schedule(device.imei, date.fromordinal(day))
-        if not schedule.off and schedule.depart > epoch:
-            return schedule.depart
-    return _NEVER
+    pieces = cursor[PIECES]
+    if pieces is None:
+        cut, rest = [], cursor[JSON]
+        for key in (b'"status":"', b'"hbTime":"'):
+            start = rest.index(key) + len(key)
+            end = rest.index(b'"', start)
+            cut.append(rest[:start])
+            rest = rest[end:]
+        pieces = cursor[PIECES] = (cut[0], cut[1], rest)
+    cursor[JSON] = b"".join((pieces[0], status, pieces[1], hb_time, pieces[2]))
