@@ -14,7 +14,6 @@ from __future__ import annotations
 import binascii
 from urllib.parse import unquote_to_bytes
 
-
 # One pass for both rewrites (`+` to space, `%` to `=`): `bytes.replace` twice costs several times more.
 _PLUS_TO_SPACE = bytes.maketrans(b"+", b" ")
 _PLUS_AND_PERCENT = bytes.maketrans(b"+%", b" =")
