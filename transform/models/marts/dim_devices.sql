@@ -48,6 +48,30 @@ pushed_faults as (
 
 ),
 
+position_days as (
+
+    select imei from {{ ref('int_position_days') }}
+
+),
+
+polled_trips as (
+
+    select imei from {{ ref('stg_jimi__trips') }}
+
+),
+
+pushed_trips as (
+
+    select imei from {{ ref('stg_jimi_push__trip_reports') }}
+
+),
+
+polled_parking as (
+
+    select imei from {{ ref('stg_jimi__parking') }}
+
+),
+
 listed as (
 
     select
@@ -87,6 +111,14 @@ seen as (
     select imei from polled_faults
     union
     select imei from pushed_faults
+    union
+    select imei from position_days
+    union
+    select imei from polled_trips
+    union
+    select imei from pushed_trips
+    union
+    select imei from polled_parking
 
 ),
 
@@ -94,7 +126,8 @@ unlisted as (
 
     -- Pushes (and rarely polls) can name a device the account's device list does not have (yet): added
     -- after the last daily device poll, or moved to another account. It still gets a row, so every fact
-    -- keeps its device, named by its IMEI until the device list knows it.
+    -- (positions, trips, stops, alarms, OBD, DTCs) keeps its device, named by its IMEI until the list
+    -- knows it.
     select
         seen.imei,
         seen.imei as device_name,
