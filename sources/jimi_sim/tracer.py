@@ -11,24 +11,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from sources.jimi_sim.columns import FixRows
 from sources.jimi_sim.geo import EARTH_RADIUS_M, M_PER_DEG_LAT, M_PER_DEG_LNG, ORIGIN_LAT, ORIGIN_LNG
 from sources.jimi_sim.motion import SpeedProfile
 from sources.jimi_sim.paths import Route
 
-# (offset s, lat, lng, speed km/h, direction deg, metres since previous sample)
-Sample = tuple[int, float, float, float, int, float]
 
-
-def trace(route: Route, profile: SpeedProfile, offsets: Sequence[int]) -> list[Sample]:
-    """Samples at ascending whole-second offsets after departure."""
+def trace(route: Route, profile: SpeedProfile, offsets: Sequence[int], t0: int) -> FixRows:
+    """Samples at ascending whole-second offsets after departure at epoch t0: time, position, true speed
+    (km/h), direction and metres since the previous sample; satellites and flags are the caller's."""
     t0s, s0s, v0s, accs = profile.t0s, profile.s0s, profile.v0s, profile.accs
     cum, xs, ys, headings = route.cum, route.xs, route.ys, route.headings
     n_phases, last_piece = len(t0s), len(cum) - 2
     duration, length = profile.duration, profile.length
     sin, cos, asin, sqrt = math.sin, math.cos, math.asin, math.sqrt
     half_rad, rad, two_r = math.pi / 360.0, math.pi / 180.0, 2 * EARTH_RADIUS_M
-    out: list[Sample] = []
-    append = out.append
+    out = FixRows()
+    epochs, lats, lngs, speeds, directions, dists = (
+        out.epochs, out.lats, out.lngs, out.speeds, out.directions, out.dists
+    )
     phase = piece = 0
     prev_lat = prev_lng = prev_cos = 0.0
     for t in offsets:
@@ -52,7 +53,7 @@ def trace(route: Route, profile: SpeedProfile, offsets: Sequence[int]) -> list[S
         lat = round(ORIGIN_LAT + (ys[piece] + (ys[piece + 1] - ys[piece]) * frac) / M_PER_DEG_LAT, 6)
         lng = round(ORIGIN_LNG + (xs[piece] + (xs[piece + 1] - xs[piece]) * frac) / M_PER_DEG_LNG, 6)
         lat_cos = cos(lat * rad)
-        if out:
+        if epochs:
             h = (
                 sin((lat - prev_lat) * half_rad) ** 2
                 + prev_cos * lat_cos * sin((lng - prev_lng) * half_rad) ** 2
@@ -60,6 +61,11 @@ def trace(route: Route, profile: SpeedProfile, offsets: Sequence[int]) -> list[S
             dist = two_r * asin(sqrt(h) if h < 1.0 else 1.0)
         else:
             dist = 0.0
-        append((t, lat, lng, round(v * 3.6, 1), round(headings[piece]) % 360, dist))
+        epochs.append(t0 + t)
+        lats.append(lat)
+        lngs.append(lng)
+        speeds.append(round(v * 3.6, 1))
+        directions.append(round(headings[piece]) % 360)
+        dists.append(dist)
         prev_lat, prev_lng, prev_cos = lat, lng, lat_cos
     return out
