@@ -10,9 +10,62 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from sources.jimi_sim.model import Point
+
+
+class FixRows:
+    """Fixes being generated, column by column in lists; `FixColumns.from_rows` freezes them.
+
+    Flags pack ignition in bit 0 and the position type above it, as `FixColumns` stores them.
+    """
+
+    __slots__ = ("directions", "dists", "epochs", "flags", "lats", "lngs", "satellites", "speeds")
+
+    def __init__(self) -> None:
+        self.epochs: list[int] = []
+        self.lats: list[float] = []
+        self.lngs: list[float] = []
+        self.speeds: list[float] = []
+        self.directions: list[int] = []
+        self.satellites: list[int] = []
+        self.flags: list[int] = []
+        self.dists: list[float] = []
+
+    def extend(self, other: FixRows | tuple[array, ...]) -> None:
+        """Append another run of fixes (`FixRows`, or `FixColumns.raw` slices in its column order)."""
+        columns = other if isinstance(other, tuple) else other.columns()
+        for mine, theirs in zip(self.columns(), columns, strict=True):
+            mine.extend(theirs)
+
+    def add_point(self, point: Point) -> None:
+        for column, value in zip(self.columns(), _row(point), strict=True):
+            column.append(value)
+
+    def sorted(self) -> FixRows:
+        """The fixes in time order; a stable sort, as sorting the same fixes as `Point`s by time."""
+        epochs = self.epochs
+        if all(a <= b for a, b in pairwise(epochs)):
+            return self
+        order = sorted(range(len(epochs)), key=epochs.__getitem__)
+        out = FixRows()
+        for mine, theirs in zip(out.columns(), self.columns(), strict=True):
+            mine.extend([theirs[index] for index in order])
+        return out
+
+    def columns(self) -> tuple[list, ...]:
+        """The lists in `FixColumns.raw` order: epochs, lats, lngs, speeds, directions, satellites, flags, dists."""
+        return (self.epochs, self.lats, self.lngs, self.speeds, self.directions, self.satellites, self.flags,
+                self.dists)  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+
+def _row(point: Point) -> tuple[int, float, float, float, int, int, int, float]:
+    return (int(point.gps_time.timestamp()), point.lat, point.lng, point.speed_kmh, point.direction,
+            point.satellites, int(point.acc) | point.pos_type << 1, point.dist_m)  # fmt: skip
 
 
 class FixColumns:
@@ -43,6 +96,16 @@ class FixColumns:
             "b", [int(acc) | pos_type << 1 for acc, pos_type in zip(accs, pos_types, strict=True)]
         )
         self._cum: array | None = None
+
+    @classmethod
+    def from_rows(cls, rows: FixRows) -> FixColumns:
+        """The columns of fixes gathered as plain lists (no `Point` or datetime per fix)."""
+        self = cls.__new__(cls)
+        self.epochs, self._lats, self._lngs = array("q", rows.epochs), array("d", rows.lats), array("d", rows.lngs)
+        self._speeds, self._dists = array("d", rows.speeds), array("d", rows.dists)
+        self._directions, self._satellites = array("h", rows.directions), array("b", rows.satellites)
+        self._flags, self._cum = array("b", rows.flags), None
+        return self
 
     def cumulative_m(self) -> array:
         """Road metres driven from the first fix up to each fix (built on first use: few callers need it)."""

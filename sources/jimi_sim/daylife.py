@@ -4,7 +4,7 @@
 day can be generated in any order and always comes out the same. The activity it returns runs from the
 first departure to the arrival home, which on late shifts may be after midnight: the fleet layer hands
 that tail to the next day's points. Parking fixes outside the activity (nights, days off) come from
-`parked_fixes`, which depends only on the instant, so they line up whichever day asks for them.
+`parked_epochs` and `still.add_stationary`, which depend only on the instant, so they line up whichever day asks for them.
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from typing import NamedTuple
 
 from sources.jimi_sim import geo
 from sources.jimi_sim.catalogue import Device
-from sources.jimi_sim.columns import FixColumns
-from sources.jimi_sim.model import POS_LBS, Point, Stop, Trip, day_start
+from sources.jimi_sim.columns import FixColumns, FixRows
+from sources.jimi_sim.model import POS_GPS, POS_LBS, Point, Stop, Trip, day_start
 from sources.jimi_sim.motion import plan_speeds
 from sources.jimi_sim.paths import Route, plan_route
 from sources.jimi_sim.rand import noise, noise_pair, rng_for
+from sources.jimi_sim.still import JITTER_M, add_stationary
 from sources.jimi_sim.tracer import trace
 
 RANDOM_DAY_OFF = 0.03
 LATEST_SHIFT_END = timedelta(hours=25)  # 01:00 local next day: everyone is home and parked by ~03:15
 PARK_MARGIN_S = 30  # no parked fix this close to an ignition change
-JITTER_M = 4.0  # parked GPS drift radius
 ROUTE_CACHE_SIZE = 8_192  # ~3 KB each
 BASE_SITE = -1  # site key of the base; regular places are keyed by their index
 _Site = tuple[int | None, geo.XY]  # (key, position); key None = a one-off site
@@ -36,6 +36,7 @@ _Site = tuple[int | None, geo.XY]  # (key, position); key None = a one-off site
 # shift any other draw: a share of trips loses GPS for 1-4 minutes (underpass, tunnel), and a share of
 # stops during the shift are in a basement, where the tracker only has cell-tower (LBS) fixes.
 TUNNEL_SHARE = 0.06
+_MOVING = 1 | POS_GPS << 1  # FixColumns flags of a moving GPS fix: ignition on
 BASEMENT_SHARE = 0.08
 
 
@@ -99,7 +100,7 @@ class _Day:
 
     def __init__(self, seed: int, device: Device, rng: random.Random) -> None:
         self.seed, self.device, self.habits, self.rng = seed, device, device.habits, rng
-        self.points: list[Point] = []
+        self.rows = FixRows()
         self.trips: list[Trip] = []
         self.stops: list[Stop] = []
 
@@ -114,7 +115,8 @@ class _Day:
             if home:
                 break
             t = self._stop(stop_kind, here[1], t, shift_end)
-        return DayActivity(day, False, FixColumns(self.points), tuple(self.trips), tuple(self.stops))
+        fixes = FixColumns.from_rows(self.rows)
+        return DayActivity(day, False, fixes, tuple(self.trips), tuple(self.stops))
 
     def _destination(self, pos: geo.XY) -> _Site:
         """A regular site 2-30 km away most of the time, otherwise somewhere new around the base."""
@@ -139,48 +141,42 @@ class _Day:
         route = self._route(here, there)
         profile = plan_speeds(self.rng, route, self.habits)
         duration = max(math.ceil(profile.duration), 1)
-        samples = trace(route, profile, [*range(0, duration, self.habits.moving_interval_s), duration])
+        trip = trace(route, profile, [*range(0, duration, self.habits.moving_interval_s), duration], t0)
         rnd = self.rng.random
-        speeds_at = [_measured(speed, rnd()) for _, _, _, speed, _, _ in samples]
-        points = [
-            Point(_utc(t0 + offset), lat, lng, measured, direction, True, 7 + int(rnd() * 8), dist_m=dist)
-            for (offset, lat, lng, _, direction, dist), measured in zip(samples, speeds_at, strict=True)
-        ]
+        trip.speeds = [_measured(speed, rnd()) for speed in trip.speeds]
+        trip.satellites = [7 + int(rnd() * 8) for _ in trip.epochs]
+        trip.flags = [_MOVING] * len(trip.epochs)
         if ignition_off:  # the key turns off as the vehicle comes to rest: the arrival fix says so
-            points[-1] = points[-1]._replace(acc=False)
-        points = _tunnel(self.seed, self.device, t0, points)
-        start, end = points[0], points[-1]
-        distance_km = sum(p.dist_m for p in points) / 1000  # the first fix's dist_m is 0
+            trip.flags[-1] = _MOVING & ~1
+        _tunnel(self.seed, self.device, trip)
+        lats, lngs = trip.lats, trip.lngs
+        distance_km = sum(trip.dists) / 1000  # the first fix's dist_m is 0
         self.trips.append(
-            Trip(start.gps_time, end.gps_time, distance_km, start.lat, start.lng, end.lat, end.lng)
+            Trip(_utc(trip.epochs[0]), _utc(trip.epochs[-1]), distance_km, lats[0], lngs[0], lats[-1], lngs[-1])
         )
-        self.points.extend(points)
+        self.rows.extend(trip)
         return t0 + duration
 
     def _stop(self, kind: str, pos: geo.XY, t: int, shift_end: int) -> int:
         """Stand still after arriving at t; returns the departure epoch."""
-        rng, habits = self.rng, self.habits
+        rng, habits, rows = self.rng, self.habits, self.rows
         if kind == "idling":
             seconds = rng.randint(180, 900)
-            for k in range(1, math.ceil(seconds / habits.idle_interval_s)):
-                self.points.append(
-                    self._stationary(t + k * habits.idle_interval_s, pos, True, self.points[-1].direction)
-                )
+            every = habits.idle_interval_s
+            epochs = [t + k * every for k in range(1, math.ceil(seconds / every))]
+            add_stationary(rows, self.seed, self.device, epochs, pos, True, rows.directions[-1])
         else:
             roll = rng.random()
             low, high = (300, 1_800) if roll < 0.6 else (1_800, 5_400) if roll < 0.9 else (5_400, 10_800)
             seconds = min(rng.randint(low, high), max(300, shift_end - t))
-            basement = noise(self.seed, int(self.device.imei), t, 73) < BASEMENT_SHARE
-            for epoch in parked_epochs(self.device, t + PARK_MARGIN_S, t + seconds - PARK_MARGIN_S):
-                if basement:
-                    self.points.append(lbs_point(self.seed, self.device, epoch, pos, t))
-                else:
-                    self.points.append(self._stationary(epoch, pos, False, 0))
+            epochs = parked_epochs(self.device, t + PARK_MARGIN_S, t + seconds - PARK_MARGIN_S)
+            if noise(self.seed, int(self.device.imei), t, 73) < BASEMENT_SHARE:
+                for epoch in epochs:
+                    rows.add_point(lbs_point(self.seed, self.device, epoch, pos, t))
+            else:
+                add_stationary(rows, self.seed, self.device, epochs, pos, False, 0)
         self.stops.append(Stop(_utc(t), _utc(t + seconds), kind, *geo.to_latlng(*pos)))
         return t + seconds
-
-    def _stationary(self, epoch: int, pos: geo.XY, acc: bool, direction: int) -> Point:
-        return stationary_point(self.seed, self.device, epoch, pos, acc, direction)
 
 
 @lru_cache(maxsize=ROUTE_CACHE_SIZE)
@@ -194,11 +190,6 @@ def parked_epochs(device: Device, lo: int, hi: int) -> range:
     phase = int(device.imei) % interval
     first = lo + (phase - lo) % interval
     return range(first, max(hi, first), interval)
-
-
-def parked_fixes(seed: int, device: Device, lo: int, hi: int, pos: geo.XY) -> list[Point]:
-    """Ignition-off fixes with GPS drift while the vehicle stands at pos during [lo, hi)."""
-    return [stationary_point(seed, device, epoch, pos, False, 0) for epoch in parked_epochs(device, lo, hi)]
 
 
 def stationary_point(seed: int, device: Device, epoch: int, pos: geo.XY, acc: bool, direction: int) -> Point:
@@ -222,19 +213,21 @@ def lbs_point(seed: int, device: Device, epoch: int, pos: geo.XY, stop_key: int)
     return Point(_utc(epoch), *geo.to_latlng(x, y), 0.0, 0, False, 0, POS_LBS)
 
 
-def _tunnel(seed: int, device: Device, t0: int, points: list[Point]) -> list[Point]:
+def _tunnel(seed: int, device: Device, trip: FixRows) -> None:
     """Drop a 1-4 minute stretch of a trip's fixes (no GPS); the next fix carries the road metres driven."""
-    if len(points) < 40 or noise(seed, int(device.imei), t0, 71) >= TUNNEL_SHARE:
-        return points
+    epochs, dists = trip.epochs, trip.dists
+    t0 = epochs[0]
+    if len(epochs) < 40 or noise(seed, int(device.imei), t0, 71) >= TUNNEL_SHARE:
+        return
     u1, u2 = noise_pair(seed, int(device.imei), t0, 72)
-    first = int(len(points) * (0.3 + 0.4 * u1))
-    span_s, begins = 60 + int(180 * u2), points[first].gps_time
+    first = int(len(epochs) * (0.3 + 0.4 * u1))
+    span_s, begins = 60 + int(180 * u2), epochs[first]
     last = first
-    while last + 2 < len(points) and (points[last + 1].gps_time - begins).total_seconds() < span_s:
+    while last + 2 < len(epochs) and epochs[last + 1] - begins < span_s:
         last += 1
-    carried = sum(point.dist_m for point in points[first : last + 1])
-    after = points[last + 1]._replace(dist_m=points[last + 1].dist_m + carried)
-    return [*points[:first], after, *points[last + 2 :]]
+    dists[last + 1] += sum(dists[first : last + 1])
+    for column in trip.columns():
+        del column[first : last + 1]
 
 
 def _measured(speed_kmh: float, u: float) -> float:

@@ -18,19 +18,20 @@ from functools import lru_cache
 
 from sources.jimi_sim.catalogue import Device, build_devices
 from sources.jimi_sim.clock import SimClock
-from sources.jimi_sim.columns import FixColumns
+from sources.jimi_sim.columns import FixColumns, FixRows
 from sources.jimi_sim.daylife import (
     PARK_MARGIN_S,
     DayActivity,
     Schedule,
     day_schedule,
     live_day,
-    parked_fixes,
+    parked_epochs,
 )
 from sources.jimi_sim.delivery import BLOCK_S, Delivery
 from sources.jimi_sim.model import DayPlan, Point, Stop, day_start, local_day, local_ordinal, ordinal_start
 from sources.jimi_sim.records import Records
 from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.still import add_stationary
 from sources.jimi_sim.trace import TraceLog, load_traces, trace_device
 from sources.jimi_sim.whereabouts import SPILL_S, latest_fix
 
@@ -214,13 +215,13 @@ class Fleet:
         spans = [
             a for a in (self._activity(imei, day - timedelta(days=1)), self._activity(imei, day)) if a.active
         ]
-        points: list[Point] = []
+        rows = FixRows()
         for activity in spans:
-            points.extend(activity.fixes.between(lo, hi))
+            rows.extend(activity.fixes.raw(*activity.fixes.span(lo, hi)))
         for gap_lo, gap_hi in _gaps(lo, hi, spans):
-            points.extend(parked_fixes(self.settings.seed, device, gap_lo, gap_hi, device.habits.base))
-        points.sort(key=_time_of)
-        return FixColumns(points)
+            epochs = parked_epochs(device, gap_lo, gap_hi)
+            add_stationary(rows, self.settings.seed, device, epochs, device.habits.base, False, 0)
+        return FixColumns.from_rows(rows.sorted())
 
 
 def _gaps(lo: int, hi: int, spans: list[DayActivity]) -> Iterator[tuple[int, int]]:
@@ -257,6 +258,3 @@ def _epoch(moment: datetime) -> int:
 def _utc(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
-
-def _time_of(point: Point) -> datetime:
-    return point.gps_time

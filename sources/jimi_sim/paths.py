@@ -95,14 +95,18 @@ def _smooth(rng: random.Random, vertices: list[XY], is_junction: list[bool]) -> 
     """Round every corner with a quadratic Bezier arc and index the result."""
     out: list[XY] = [vertices[0]]
     corners: list[tuple[int, float]] = []  # (index of the arc's middle vertex in out, unsigned turn)
+    # Each leg's bearing and length once (every inner vertex needs the ones on both sides).
+    bearings = [bearing_xy(a, b) for a, b in itertools.pairwise(vertices)]
+    lengths = [distance_xy(a, b) for a, b in itertools.pairwise(vertices)]
     for i in range(1, len(vertices) - 1):
-        prev, here, nxt = vertices[i - 1], vertices[i], vertices[i + 1]
-        turn = abs(turn_deg(bearing_xy(prev, here), bearing_xy(here, nxt)))
+        here = vertices[i]
+        turn = abs(turn_deg(bearings[i - 1], bearings[i]))
         if turn < _MIN_SMOOTH_TURN_DEG:
             out.append(here)
             continue
-        radius = min(rng.uniform(12.0, 30.0), 0.45 * distance_xy(prev, here), 0.45 * distance_xy(here, nxt))
-        arc = _bezier_corner(prev, here, nxt, radius, turn)
+        d_in, d_out = lengths[i - 1], lengths[i]
+        radius = min(rng.uniform(12.0, 30.0), 0.45 * d_in, 0.45 * d_out)
+        arc = _bezier_corner(vertices[i - 1], here, vertices[i + 1], d_in, d_out, radius, turn)
         if is_junction[i] or turn > 25.0:
             corners.append((len(out) + len(arc) // 2, turn))
         out.extend(arc)
@@ -110,9 +114,9 @@ def _smooth(rng: random.Random, vertices: list[XY], is_junction: list[bool]) -> 
     return _index(out, corners)
 
 
-def _bezier_corner(prev: XY, here: XY, nxt: XY, radius: float, turn: float) -> list[XY]:
-    """Points of a quadratic Bezier replacing the sharp corner at `here` (entry, ..., exit)."""
-    d_in, d_out = distance_xy(prev, here), distance_xy(here, nxt)
+def _bezier_corner(prev: XY, here: XY, nxt: XY, d_in: float, d_out: float, radius: float, turn: float) -> list[XY]:
+    """Points of a quadratic Bezier replacing the sharp corner at `here` (entry, ..., exit); d_in and d_out
+    are the lengths of the legs prev-here and here-nxt."""
     ax = here[0] - (here[0] - prev[0]) / d_in * radius
     ay = here[1] - (here[1] - prev[1]) / d_in * radius
     bx = here[0] + (nxt[0] - here[0]) / d_out * radius
@@ -131,12 +135,14 @@ def _bezier_corner(prev: XY, here: XY, nxt: XY, radius: float, turn: float) -> l
 def _index(points: list[XY], corners: list[tuple[int, float]]) -> Route:
     xs, ys, cum, headings = [points[0][0]], [points[0][1]], [0.0], []
     along = [0.0]  # distance at every input point, so corner indices map to distances
+    hypot, atan2, degrees = math.hypot, math.atan2, math.degrees  # geo.distance_xy, geo.bearing_xy inlined
     for a, b in itertools.pairwise(points):
-        step = distance_xy(a, b)
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        step = hypot(dx, dy)
         along.append(along[-1] + step)
         if step < 1e-6:
             continue  # duplicate vertex (e.g. arc entry on a previous vertex): no piece, no heading
-        headings.append(bearing_xy(a, b))
+        headings.append(degrees(atan2(dx, dy)) % 360.0)
         xs.append(b[0])
         ys.append(b[1])
         cum.append(cum[-1] + step)

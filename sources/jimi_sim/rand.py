@@ -18,7 +18,7 @@ def rng_for(*parts: object) -> random.Random:
     return random.Random("/".join(str(part) for part in parts))
 
 
-def _splitmix64(value: int) -> int:
+def splitmix64(value: int) -> int:
     value = (value + 0x9E3779B97F4A7C15) & _MASK
     value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
@@ -29,7 +29,7 @@ def noise(*keys: int) -> float:
     """A uniform float in [0, 1) that depends only on the integer keys."""
     state = 0
     for key in keys:
-        state = _splitmix64(state ^ (key & _MASK))
+        state = splitmix64(state ^ (key & _MASK))
     return (state >> 11) / float(1 << 53)
 
 
@@ -37,14 +37,14 @@ def noise_state(*keys: int, state: int = 0) -> int:
     """The state `noise` reaches after these leading keys (following on from `state`, the state of earlier
     leading keys), for `noise_from`: per-device keys hashed once."""
     for key in keys:
-        state = _splitmix64(state ^ (key & _MASK))
+        state = splitmix64(state ^ (key & _MASK))
     return state
 
 
 def noise_from(state: int, *keys: int) -> float:
     """`noise(*leading, *keys)` given `noise_state(*leading)`: the same float."""
     for key in keys:
-        state = _splitmix64(state ^ (key & _MASK))
+        state = splitmix64(state ^ (key & _MASK))
     return (state >> 11) / float(1 << 53)
 
 
