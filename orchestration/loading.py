@@ -133,8 +133,8 @@ def run_source(
     return summary
 
 
-def drop_committed_extracts(pipeline: dlt.Pipeline) -> list[str]:
-    """Delete extracted packages whose normalized package was already committed; returns their load ids.
+def drop_committed_extracts(pipeline: dlt.Pipeline) -> None:
+    """Delete extracted packages whose normalized package was already committed.
 
     dlt's normalize commits a package by renaming it into `load/normalized/` (atomic) and then deletes the
     extracted copy: a process killed between the two (dlt logs "do not kill this process" there) leaves
@@ -143,13 +143,10 @@ def drop_committed_extracts(pipeline: dlt.Pipeline) -> list[str]:
     """
     extracted = Path(pipeline.working_dir, "normalize", "extracted")
     load = Path(pipeline.working_dir, "load")
-    dropped = []
     for package in sorted(extracted.iterdir()) if extracted.is_dir() else []:
         if any((load / stage / package.name).is_dir() for stage in ("normalized", "loaded")):
             log.warning("pipeline %s: dropping the extract of package %s, already normalized", pipeline.pipeline_name, package.name)
             shutil.rmtree(package)
-            dropped.append(package.name)
-    return dropped
 
 
 def load_jimi(
