@@ -64,7 +64,6 @@ TRACK_POINTS = Shape(
         {on('r.ignition')} as ignition_on,
         r.altitude as altitude_m
     """,
-    where="r.gpsTime is not null",
     keys=("imei", "gps_time"),
     key_column="imei",
 )
@@ -453,7 +452,6 @@ TAG_LOCATIONS = Shape(
         {_TAG_POS.format('r.positionType')} as pos_type,
         r.gpsNum::smallint as satellites
     """,
-    where="r.gpsTime is not null",
     keys=("imei", "gps_time"),
     key_column="imei",
 )
