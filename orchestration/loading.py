@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dlt
 import pyarrow as pa
+import pyarrow.parquet as pq
 from dlt.common.destination import Destination, DestinationCapabilitiesContext
 
 from sources.jimi.client import CallStats
@@ -98,6 +99,8 @@ WINDOWED = {"track_points", "trips", "parking", "alarms", "obd_readings", "obd_f
 # the backfill's peak: 500k rows peaked at ~690 MiB, 200k at ~530 MiB (the fetching side alone ~400 MiB).
 # Smaller batches cost ~0.6 s of load overhead each, off the API's critical path.
 LOAD_BATCH_ROWS = 200_000
+# DuckDB's row group size: a parquet row group of it becomes one of the table's, copied on a thread of its own.
+DUCKDB_ROW_GROUP_ROWS = 122_880
 # What fetched answers may hold while they wait for a load (a week of one device's fixes is ~0.5 MB).
 BUFFER_BYTES = 64 * 2**20
 
@@ -107,9 +110,10 @@ def run_source(
     source: dlt.sources.DltSource | dlt.sources.DltResource,
     resources: Sequence[str] | None = None,
     warehouse: Path | None = None,
+    schema: dlt.Schema | None = None,
 ) -> LoadSummary:
-    """Extract and normalize without the warehouse, then load under the writer lock (on one connection to
-    `warehouse` when given: the file the pipeline's destination names)."""
+    """Extract (into `schema` when given) and normalize without the warehouse, then load under the writer
+    lock (on one connection to `warehouse` when given: the file the pipeline's destination names)."""
     if resources:
         source = source.with_resources(*resources)
     if pipeline.first_run and not pipeline.has_pending_data and pipeline.config.restore_from_destination:
@@ -121,7 +125,7 @@ def run_source(
         drop_committed_extracts(pipeline)
         pipeline.normalize()
         load_locked(pipeline, warehouse)
-    pipeline.extract(source)
+    pipeline.extract(source, schema=schema)
     normalized = pipeline.normalize()
     summary = LoadSummary()
     for table, rows in ((normalized.row_counts if normalized else None) or {}).items():
@@ -236,16 +240,20 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
 
     keys = KEYS[resource]
 
-    def unique_rows() -> Iterator[pa.Table]:
+    run = pipeline(name, throwaway=True)
+
+    def unique_rows() -> Iterator[object]:
         # Drawn by dlt's extract, after its set-up: answers still decoding on worker threads overlap it.
         table = dedup.combine(tables)
         if table is not None:
-            yield dedup.unique_on(table, keys)
+            yield import_parquet(dedup.unique_on(table, keys), Path(run.working_dir) / f"{resource}.parquet")
 
-    run = pipeline(name, throwaway=True)
     resumed = run.has_pending_data
     chunk = dlt.resource(unique_rows(), name=resource, primary_key=keys, write_disposition={**MERGE, "deduplicated": True})
-    summary = run_source(run, chunk, warehouse=config.warehouse_path())
+    # One schema name for every batch of a resource (by default it is the pipeline's, new each batch): the
+    # warehouse then knows its version and dlt neither compares its columns nor stores it again per batch.
+    schema = dlt.Schema(f"jimi_batch_{resource}")
+    summary = run_source(run, chunk, warehouse=config.warehouse_path(), schema=schema)
     if resumed:
         # An earlier attempt of this batch was killed mid-load and run_source finished it first. dlt replays
         # a copy into staging that committed but was not yet marked done, and a merge of data declared
@@ -256,3 +264,18 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
     shutil.rmtree(run.working_dir, ignore_errors=True)
     return summary
 
+
+
+def import_parquet(table: pa.Table, path: Path) -> object:
+    """`table` written to `path` as the parquet file dlt imports into the load package as it is.
+
+    Handed the table, dlt writes the file itself with dictionary-encoded columns in one row group. Measured
+    on a week of 45 devices' fixes (293k rows): that write took 0.07-0.09 s, this one 0.04 s; and DuckDB
+    copies a file into a table one row group per thread, so row groups of DuckDB's own size (122,880 rows)
+    halve the copy into the staging table (0.14 s to 0.07-0.09 s on two cores). The file is read once, from
+    the local disk, so it is neither compressed nor dictionary encoded. dlt takes the columns from the
+    table's schema, as it does when handed the table.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="none", use_dictionary=False, row_group_size=DUCKDB_ROW_GROUP_ROWS)
+    return dlt.mark.with_file_import(str(path), "parquet", table.num_rows, hints=table.slice(0, 0))

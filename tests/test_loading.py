@@ -10,10 +10,11 @@ from pathlib import Path
 import dlt
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.dedup import combine, unique_on
-from orchestration.loading import load_batch, memoize_capabilities, pipeline
+from orchestration.loading import import_parquet, load_batch, memoize_capabilities, pipeline
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 SCHEMA = pa.schema(
@@ -119,6 +120,29 @@ def test_load_batch_loads_a_package_once_when_killed_between_normalize_commit_an
     load_batch("track_points", [fixes("A", [40, 60])], "window_1")
     assert keys_of(loaded(data_dir)) == [("A", T0 + timedelta(seconds=s)) for s in (0, 20, 40, 60)]
     assert not package.exists()
+
+def test_load_batch_stores_its_schema_once_when_many_batches_of_a_resource_load(data_dir: Path):
+    for number in range(3):
+        load_batch("track_points", [fixes("A", [number * 20])], f"window_{number}")
+    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        versions = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_version group by 1").fetchall()
+        loads = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_loads group by 1").fetchall()
+    finally:
+        warehouse.close()
+    assert versions == [("jimi_batch_track_points", 1)]
+    assert loads == [("jimi_batch_track_points", 3)]
+
+
+def test_import_parquet_writes_row_groups_of_duckdbs_size_when_a_batch_is_large(tmp_path: Path):
+    count = 300_000
+    table = pa.table({"imei": pa.array(["A"] * count), "n": pa.array(range(count), pa.int64())})
+    import_parquet(table, tmp_path / "batch" / "track_points.parquet")
+    written = pq.ParquetFile(tmp_path / "batch" / "track_points.parquet")
+    sizes = [written.metadata.row_group(index).num_rows for index in range(written.metadata.num_row_groups)]
+    assert sizes == [122_880, 122_880, 54_240]
+    assert written.read().equals(table)
+
 
 def test_memoize_capabilities_gives_what_dlt_computes_when_a_caller_changed_its_copy(tmp_path: Path):
     from dlt.common.normalizers.naming.sql_cs_v1 import NamingConvention as CaseSensitive
