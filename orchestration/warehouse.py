@@ -54,6 +54,11 @@ def load_locked(pipeline: dlt.Pipeline, warehouse: Path | None = None) -> LoadIn
         # that client is done, several times a package (~0.1 s of a batch); given an open connection it
         # takes cursors of it, and the one checkpoint comes when it is closed here, still under the lock.
         connection = duckdb.connect(str(warehouse))
+        # The checkpoint at close would merge this load's last, partly filled row group with the earlier
+        # load's: a rewrite of a whole batch every other batch (0.11 s of a week of 45 devices' fixes, a
+        # tenth of its load). Left unmerged, a table has one partly filled row group per batch; fully
+        # deleted row groups (a window loaded again) are still dropped.
+        connection.execute("set max_vacuum_tasks = 0")
         try:
             return pipeline.load(credentials=connection)
         finally:
