@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -246,7 +247,10 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
         # Drawn by dlt's extract, after its set-up: answers still decoding on worker threads overlap it.
         table = dedup.combine(tables)
         if table is not None:
-            yield import_parquet(dedup.unique_on(table, keys), Path(run.working_dir) / f"{resource}.parquet")
+            # A fresh name: dlt hard-links the file into the package, and writing over a name a pending
+            # package still links would change that package's data.
+            path = Path(run.working_dir, f"{resource}.{uuid.uuid4().hex}.parquet")
+            yield import_parquet(dedup.unique_on(table, keys), path)
 
     resumed = run.has_pending_data
     chunk = dlt.resource(unique_rows(), name=resource, primary_key=keys, write_disposition={**MERGE, "deduplicated": True})
