@@ -269,7 +269,6 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
     return summary
 
 
-
 def import_parquet(table: pa.Table, path: Path) -> object:
     """`table` written to `path` as the parquet file dlt imports into the load package as it is.
 
@@ -282,4 +281,5 @@ def import_parquet(table: pa.Table, path: Path) -> object:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="none", use_dictionary=False, row_group_size=DUCKDB_ROW_GROUP_ROWS)
+    # The schema as an empty slice: `Schema.empty_table()` imports pandas (a second, once per process).
     return dlt.mark.with_file_import(str(path), "parquet", table.num_rows, hints=table.slice(0, 0))
