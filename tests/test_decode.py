@@ -55,7 +55,7 @@ def test_decode_keeps_every_fix_and_declares_keys_not_null_when_all_have_a_time(
     assert table.schema.field("gps_time").type == pa.timestamp("us", tz="UTC")
 
 
-def test_decode_drops_tag_locations_when_their_time_is_unreadable():
+def test_decode_drops_only_the_tag_locations_whose_time_is_unreadable_and_says_so(caplog):
     body = orjson.dumps({"code": 0, "result": [{"gpsTime": "2026-11-19 12:00:00", "lat": 1.0, "lng": 2.0},
                                                 {"gpsTime": "garbage", "lat": 3.0, "lng": 4.0}]})  # fmt: skip
 
@@ -63,6 +63,9 @@ def test_decode_drops_tag_locations_when_their_time_is_unreadable():
 
     assert table.column("gps_time").to_pylist() == [datetime(2026, 11, 19, 12, 0, 0, tzinfo=UTC)]
     assert table.column("lat").to_pylist() == [1.0]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{TAG_LOCATIONS.method}: 1 of 2 rows dropped, missing a key (imei, gps_time)"
+    ]
 
 
 @pytest.mark.parametrize("result", [None, []])

@@ -134,6 +134,17 @@ def test_load_batch_stores_its_schema_once_when_many_batches_of_a_resource_load(
     assert loads == [("jimi_batch_track_points", 3)]
 
 
+def test_load_batch_recreates_a_raw_table_dropped_by_hand_when_its_schema_versions_are_deleted(data_dir: Path):
+    # The recovery the README gives: dlt, finding the batch schema stored, would not create the table again.
+    load_batch("track_points", [fixes("A", [0])], "window_0")
+    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    warehouse.execute("drop table jimi_raw.track_points")
+    warehouse.execute("delete from jimi_raw._dlt_version")
+    warehouse.close()
+    load_batch("track_points", [fixes("A", [20])], "window_1")
+    assert keys_of(loaded(data_dir)) == [("A", T0 + timedelta(seconds=20))]
+
+
 def test_import_parquet_writes_row_groups_of_duckdbs_size_when_a_batch_is_large(tmp_path: Path):
     count = 300_000
     table = pa.table({"imei": pa.array(["A"] * count), "n": pa.array(range(count), pa.int64())})

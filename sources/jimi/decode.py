@@ -11,6 +11,7 @@ The raw API name behind every column is the `fields` key its expression reads.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import warnings
@@ -54,6 +55,7 @@ class Shape:
         return "".join(f'."{key}"' for key in self.path)
 
 
+log = logging.getLogger(__name__)
 _local = threading.local()
 _database: duckdb.DuckDBPyConnection | None = None
 _database_lock = threading.Lock()
@@ -132,7 +134,10 @@ def decode(shape: Shape, body: bytes, key: str | None = None) -> pa.Table:
     except duckdb.InvalidInputException:
         # Malformed JSON (a body truncated in transit): never loaded, the caller fetches it again.
         raise MalformedBody(f"{shape.method}: body is not JSON ({len(body)} bytes)") from None
+    read = table.num_rows
     table = _without_null_keys(table, [name for name in shape.keys if name != shape.key_column])
+    if table.num_rows < read:
+        log.warning("%s: %d of %d rows dropped, missing a key (%s)", shape.method, read - table.num_rows, read, ", ".join(shape.keys))
     if early and not table.num_rows:
         # The fast path trusted the list to hold objects, and items that are not read as empty rows: an
         # answer left with none is checked the careful way, which names a list of anything else.
