@@ -64,7 +64,7 @@ def test_decode_drops_only_the_tag_locations_whose_time_is_unreadable_and_says_s
     assert table.column("gps_time").to_pylist() == [datetime(2026, 11, 19, 12, 0, 0, tzinfo=UTC)]
     assert table.column("lat").to_pylist() == [1.0]
     assert [record.getMessage() for record in caplog.records] == [
-        f"{TAG_LOCATIONS.method}: 1 of 2 rows dropped, missing a key (imei, gps_time)"
+        f"{TAG_LOCATIONS.method}: 1 of 2 rows dropped, missing a key (gps_time)"
     ]
 
 

@@ -134,10 +134,10 @@ def decode(shape: Shape, body: bytes, key: str | None = None) -> pa.Table:
     except duckdb.InvalidInputException:
         # Malformed JSON (a body truncated in transit): never loaded, the caller fetches it again.
         raise MalformedBody(f"{shape.method}: body is not JSON ({len(body)} bytes)") from None
-    read = table.num_rows
-    table = _without_null_keys(table, [name for name in shape.keys if name != shape.key_column])
+    read, required = table.num_rows, [name for name in shape.keys if name != shape.key_column]
+    table = _without_null_keys(table, required)
     if table.num_rows < read:
-        log.warning("%s: %d of %d rows dropped, missing a key (%s)", shape.method, read - table.num_rows, read, ", ".join(shape.keys))
+        log.warning("%s: %d of %d rows dropped, missing a key (%s)", shape.method, read - table.num_rows, read, ", ".join(required))
     if early and not table.num_rows:
         # The fast path trusted the list to hold objects, and items that are not read as empty rows: an
         # answer left with none is checked the careful way, which names a list of anything else.
