@@ -27,10 +27,7 @@ def splitmix64(value: int) -> int:
 
 def noise(*keys: int) -> float:
     """A uniform float in [0, 1) that depends only on the integer keys."""
-    state = 0
-    for key in keys:
-        state = splitmix64(state ^ (key & _MASK))
-    return (state >> 11) / float(1 << 53)
+    return noise_from(0, *keys)
 
 
 def noise_state(*keys: int, state: int = 0) -> int:
@@ -43,9 +40,7 @@ def noise_state(*keys: int, state: int = 0) -> int:
 
 def noise_from(state: int, *keys: int) -> float:
     """`noise(*leading, *keys)` given `noise_state(*leading)`: the same float."""
-    for key in keys:
-        state = splitmix64(state ^ (key & _MASK))
-    return (state >> 11) / float(1 << 53)
+    return (noise_state(*keys, state=state) >> 11) / float(1 << 53)
 
 
 def noise_pair(*keys: int) -> tuple[float, float]:
