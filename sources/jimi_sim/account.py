@@ -12,6 +12,7 @@ import json
 from sources.jimi_sim.equipment import TAG_MODELS
 from sources.jimi_sim.settings import SimSettings
 
+
 def source_env(url: str, settings: SimSettings | None = None) -> dict[str, str]:
     """The environment variables that make the Jimi source read the simulator at `url` (its `/route/rest`)."""
     sim = settings or SimSettings.from_env()
