@@ -2,12 +2,15 @@
 
 The spec's server takes `page_no` with `page_size` 1-100; the one a production client met also took
 `page_size=500` and ignored its unknown `page`, answering the first page every time. The client sends
-`page_no` and 100, so both shapes must give it the same calls and the same alarms.
+`page_no` and 100, so both shapes must give it the same calls and the same alarms; and a client whose page
+parameter is ignored (as that production client's was) must still get every alarm: its repeated-first-page
+guard splits the window until one page holds it.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -70,7 +73,7 @@ def fetch(shape: str, page_name: str, folder) -> tuple[list[tuple], set[tuple], 
 
 @pytest.fixture(scope="module")
 def loads(tmp_path_factory) -> dict[tuple[str, str], tuple[list[tuple], set[tuple], Recorder]]:
-    runs = [("strict", "page_no"), ("lenient", "page_no")]
+    runs = [("strict", "page_no"), ("lenient", "page_no"), ("lenient", "page")]
     return {
         (shape, page): fetch(f"alarm_paging={shape}", page, tmp_path_factory.mktemp(f"{shape}-{page}"))
         for shape, page in runs
@@ -95,3 +98,21 @@ def test_alarms_make_the_same_calls_and_rows_under_both_paging_shapes(loads):
     strict, lenient = loads[("strict", "page_no")], loads[("lenient", "page_no")]
     assert strict[0] == lenient[0] and strict[2].calls == lenient[2].calls
 
+
+def test_alarms_split_until_one_page_holds_a_window_when_the_server_ignores_the_page_parameter(loads):
+    fetched, truth, recorder = loads[("lenient", "page")]
+    assert sorted(fetched) == sorted(truth) and len(truth) == 1277
+    assert recorder.calls[:3] == [(BEGIN, NOW, 1), (BEGIN, NOW, 2), (BEGIN, BEGIN + (NOW - BEGIN) / 2, 1)]
+    pages: dict[tuple[datetime, datetime], list[int]] = {}
+    for begin, end, page in recorder.calls:
+        pages.setdefault((begin, end), []).append(page)
+    # a full first page was asked again (page 2), came back the same, and its window was halved
+    repeated = [window for window, asked in pages.items() if asked == [1, 2]]
+    read = sorted(window for window, asked in pages.items() if asked == [1])
+    assert len(repeated) + len(read) == len(pages) and len(read) == len(repeated) + 1
+    for begin, end in repeated:
+        middle = begin + (end - begin) / 2
+        assert (begin, middle) in pages and (middle, end) in pages
+    # the windows read in one page cover the whole window, end to end
+    assert read[0][0] == BEGIN and read[-1][1] == NOW
+    assert all(left[1] == right[0] for left, right in pairwise(read))
