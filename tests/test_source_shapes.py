@@ -22,6 +22,7 @@ OTHER_SIDE = Shapes(
     mileage_duration_key="elapsed",
     parking_acc_type="01",
     parking_paging="lenient",
+    alarm_paging="lenient",
     alarm_name_key="alertTypeName",
     imei_limit="100",
     expires_in_type="string",

@@ -2,7 +2,8 @@
 
 - `pages_until_short`: no total is sent, so pages are read until one comes back shorter than asked. Some
   servers ignore the page parameter and answer the first page again (docs/jimi-api.md, paging): a page whose
-  first row is the first page's first row ends the reading instead of looping.
+  first row is the first page's first row ends the reading instead of looping, and the result says so
+  (`Pages.repeated`), so a caller that can narrow its window reads the rest that way.
 - `pages_from_total`: the envelope carries a row total (`data.totalRecord`); its page count is unreliable,
   so the number of pages is computed from the total.
 
@@ -20,6 +21,13 @@ import pyarrow as pa
 from .signing import format_time
 
 
+class Pages(list):
+    """The tables of the pages read; `repeated` when reading ended on the first page sent again, so rows
+    past the first page may not have been read."""
+
+    repeated = False
+
+
 def pages_until_short(
     fetch_page: Callable[[int], pa.Table],
     *,
@@ -28,17 +36,18 @@ def pages_until_short(
     page_size: int,
     head: Callable[[pa.Table], object],
     max_pages: int,
-) -> list[pa.Table]:
+) -> Pages:
     """`fetch_page(number)` for number = first, first + step, ... until a short page (or a repeated first
     page, judged by `head` of a non-empty page), at most `max_pages` pages."""
-    tables: list[pa.Table] = []
+    tables = Pages()
     first_head = None
     number = first
     for _ in range(max_pages):
         table = fetch_page(number)
         here = head(table) if table.num_rows else None
         if here is not None and here == first_head:
-            break  # the server ignored the page parameter and sent the first page again
+            tables.repeated = True  # the server ignored the page parameter and sent the first page again
+            break
         if first_head is None:
             first_head = here
         tables.append(table)

@@ -58,7 +58,8 @@ ALL_METHODS = (
 
 # Batch endpoints: the spec allows 100 IMEIs, production saw 50 (discrepancy 14): stay at 50.
 IMEI_BATCH = 50
-# alarm.list silently caps a window at 1000 rows; a window that returns the cap is split in two.
+# alarm.list silently caps a window at 1000 rows; a window that returns the cap, or whose second page
+# repeats the first (the page parameter ignored), is split in two.
 ALARM_ROW_CAP = 1000
 ALARM_MIN_SPLIT = timedelta(minutes=1)
 PAGE_SIZE = 100

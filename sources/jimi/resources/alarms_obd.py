@@ -5,7 +5,8 @@ All three are read for batches of 50 IMEIs over windows of a month at most, with
 - `alarm.list` is paged by `page_no` with no total and silently caps a window at 1,000 rows (newest first): a
   window that reaches the cap is split in two until none does, so nothing is dropped. Two paging shapes are
   seen (docs/jimi-api.md, alarm paging): the documented `page_no` with `page_size` up to 100, and servers that
-  ignore the page number and answer the first page again; the repeated page ends the reading.
+  ignore the page number and answer the first page again; a window whose first page comes back again is
+  split in two as well, until one page holds it.
 - The OBD methods page by `page_no` with a `data.totalRecord`; their `totalPage` is unreliable, so the page
   count is computed from the total.
 """
@@ -135,7 +136,8 @@ def obd_faults(run: SourceRun, endpoint: Endpoint) -> Iterator[pa.Table]:
 
 
 def fetch_alarms(client: JimiClient, imeis: list[str], begin: datetime, end: datetime) -> list[pa.Table]:
-    """Every alarm of one window: pages of 100 until a short one, split in two while the window hits the cap."""
+    """Every alarm of one window: pages of 100 until a short one, split in two while the window hits the cap
+    or its first page comes back again (the page number ignored)."""
 
     def page(page_no: int) -> pa.Table:
         params = {"imeis": ",".join(imeis), "begin_time": begin, "end_time": end, "page_no": page_no,
@@ -145,7 +147,7 @@ def fetch_alarms(client: JimiClient, imeis: list[str], begin: datetime, end: dat
     tables = pages_until_short(page, first=1, step=1, page_size=settings.PAGE_SIZE, head=first_key("alarm_time"),
                                max_pages=settings.ALARM_ROW_CAP // settings.PAGE_SIZE + 1)
     rows = sum(table.num_rows for table in tables)
-    if rows >= settings.ALARM_ROW_CAP and end - begin > settings.ALARM_MIN_SPLIT:
+    if (tables.repeated or rows >= settings.ALARM_ROW_CAP) and end - begin > settings.ALARM_MIN_SPLIT:
         middle = begin + (end - begin) / 2
         return fetch_alarms(client, imeis, begin, middle) + fetch_alarms(client, imeis, middle, end)
     return tables
