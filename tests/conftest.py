@@ -44,3 +44,15 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ.clear()
             os.environ.update(saved)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_definitions_state_storage():
+    """Dagster 1.13.27's `DagsterInstance.__exit__` disposes the instance but never resets the definitions-state
+    storage its `__enter__` put in a ContextVar, so every later definitions load in the process resolves a dead
+    instance ("Attempted to resolve undefined DagsterInstance weakref"). Each test starts with none set, and
+    whatever it leaves behind is undone when it ends."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield

@@ -153,7 +153,9 @@ def test_sensor_runs_load_duplicates_once_and_quarantine_corrupt_file_when_execu
 
 
 def test_definitions_wire_push_assets_job_and_sensor_when_loaded():
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as load_definitions
+
+    defs = load_definitions()
 
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys() if key.path[0] == "jimi_push"}
     assert keys == {f"jimi_push/{table}" for table in settings.TABLES}

@@ -141,7 +141,7 @@ def batch_run_request(batch: str, attempt: int = 0) -> RunRequest:
 def plan_push_runs(
     landing: Path,
     runs_of_batch: Callable[[str], Sequence[DagsterRunStatus]],
-    max_files: int,
+    max_files: int = settings.BATCH_MAX_FILES,
 ) -> tuple[list[RunRequest], list[str]]:
     """Runs to request and batches that wait for a person.
 
