@@ -86,9 +86,28 @@ transform_job = define_asset_job(
 )
 
 
+# `make run` launches this once when the UI is up: the first history, a run the user can watch.
+first_history_job = define_asset_job(
+    "first_history",
+    selection=AssetSelection.groups("polling") | AssetSelection.assets(jimi_dbt_assets) | AssetSelection.assets("published_marts"),
+    description="The first history `make run` loads at start-up: every polled resource from its cursor (devices "
+    "without one start SOURCES__JIMI__INITIAL_DAYS back), then dbt build and the published marts.",
+)
+
+
 def job_is_busy(context: ScheduleEvaluationContext, job_name: str) -> bool:
     records = context.instance.get_run_records(RunsFilter(job_name=job_name, statuses=IN_PROGRESS), limit=1)
     return bool(records)
+
+
+def busy_reason(context: ScheduleEvaluationContext, job_name: str) -> str | None:
+    """Why a tick of `job_name` must not start a run now, if it must not: its own run is still going, or the
+    first history is (it polls every resource, and one dlt pipeline never runs twice at once)."""
+    if job_is_busy(context, job_name):
+        return f"{job_name} still has a run queued or in progress; skipping this tick"
+    if job_is_busy(context, first_history_job.name):
+        return f"{first_history_job.name} (the first history) is still loading; skipping this tick"
+    return None
 
 
 def _schedule(job, cron: str, name: str, mode: str | None):
@@ -100,8 +119,9 @@ def _schedule(job, cron: str, name: str, mode: str | None):
         default_status=DefaultScheduleStatus.RUNNING,
     )
     def tick(context: ScheduleEvaluationContext):
-        if job_is_busy(context, job.name):
-            return SkipReason(f"{job.name} still has a run queued or in progress; skipping this tick")
+        reason = busy_reason(context, job.name)
+        if reason:
+            return SkipReason(reason)
         if mode is None:
             return RunRequest()
         today = context.scheduled_execution_time.strftime("%Y-%m-%d")
@@ -115,4 +135,4 @@ schedules = [
     _schedule(job, cron_for(cadence.name, cadence.cron), cadence.name, cadence.mode)
     for job, cadence in zip(polling_jobs, CADENCES, strict=True)
 ] + [_schedule(transform_job, cron_for("transform", "*/15 * * * *"), "transform", None)]
-jobs = [*polling_jobs, transform_job]
+jobs = [*polling_jobs, transform_job, first_history_job]
