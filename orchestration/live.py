@@ -19,10 +19,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sources.jimi_sim.account import source_env
-
-from . import config
-from .demo import print_summary
 from .processes import (
     BIN,
     Children,
@@ -53,6 +49,8 @@ MODE_TAG, RANGE_START, RANGE_END = "jimi/mode", "dagster/asset_partition_range_s
 
 
 def dagster_home() -> Path:
+    from . import config
+
     home = Path(os.environ.get("DAGSTER_HOME") or config.data_dir() / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
@@ -64,6 +62,8 @@ def dagster_home() -> Path:
 def start_push(port: int, sim_args: list[str], children: Children) -> None:
     """The push receiver landing into the data folder, and the simulator sending it live pushes."""
     from sources.jimi_sim.settings import SimSettings
+
+    from . import config
 
     token = SimSettings.from_env().push_token
     receiver = children.spawn(
@@ -130,6 +130,14 @@ def wait_for_run(port: int, run_id: str, dagster) -> str:
 
 def run(args: argparse.Namespace, children: Children) -> int:
     check_ports({"UI_PORT": args.ui_port, "SIM_PORT": args.sim_port, "PUSH_PORT": args.push_port}, "make run")
+    # Imported once the ports are known to be free: dlt alone takes seconds to import.
+    from sources.jimi_sim.account import source_env
+
+    from .demo import print_summary
+    from .partitions import HISTORY_DAYS
+
+    if not 1 <= args.history_days <= HISTORY_DAYS:
+        raise LaunchError(f"HISTORY_DAYS must be between 1 and {HISTORY_DAYS} (JIMI_HISTORY_DAYS, the days kept as partitions)")
     sim_args = shlex.split(args.sim_args)
     started = time.monotonic()
     _, url = start_simulator(args.sim_port, sim_args, children)
@@ -164,12 +172,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--push-port", type=int, default=8766, help="the push receiver (make: PUSH_PORT)")
     parser.add_argument("--history-days", type=int, default=2, help="days the first history loads (make: HISTORY_DAYS)")
     parser.add_argument("--sim-args", default="", help="extra `jimi-sim serve` options, one string (make: SIM_ARGS)")
-    args = parser.parse_args(argv)
-    from .partitions import HISTORY_DAYS
-
-    if not 1 <= args.history_days <= HISTORY_DAYS:
-        parser.error(f"--history-days must be between 1 and {HISTORY_DAYS} (JIMI_HISTORY_DAYS, the partitions kept)")
-    return args
+    return parser.parse_args(argv)
 
 
 def main() -> None:

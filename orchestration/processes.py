@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-import httpx
-
 BIN = Path(sys.executable).parent
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -82,6 +80,7 @@ def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pope
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = 60.0) -> None:
     """Return once `url` answers 200; fail at once if `process` exits, or after `timeout_s`."""
+    import httpx  # here: a launcher checks its ports before paying for the import
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
