@@ -85,7 +85,7 @@ def history_tags(days: int, now: datetime | None = None) -> dict[str, str]:
     return {MODE_TAG: "incremental", RANGE_START: f"{now - timedelta(days=days):%Y-%m-%d}", RANGE_END: f"{now:%Y-%m-%d}"}
 
 
-def launch_first_history(port: int, days: int, dagster, timeout_s: float = 180.0) -> str:
+def launch_first_history(port: int, days: int, dagster, timeout_s: float = 600.0) -> str:
     """Submit the first history to the running UI (its daemon runs it); returns the run id.
 
     The webserver answers before it has loaded the code location, so the submission is retried until the job
@@ -151,7 +151,8 @@ def run(args: argparse.Namespace, children: Children) -> int:
         env=env,
     )
     ui = f"http://127.0.0.1:{args.ui_port}"
-    wait_until_up(f"{ui}/server_info", dagster, timeout_s=180)
+    # Minutes on a loaded machine; it fails at once if dagster dev exits, so a generous limit costs nothing.
+    wait_until_up(f"{ui}/server_info", dagster, timeout_s=600)
     print(f"\nDagster UI: {ui}  (up after {time.monotonic() - started:.0f}s; Ctrl-C stops everything)", flush=True)
     run_id = launch_first_history(args.ui_port, args.history_days, dagster)
     print(f"first history: the {FIRST_HISTORY_JOB} run is loading the last {args.history_days} days: {ui}/runs/{run_id}", flush=True)
