@@ -43,9 +43,10 @@ telemetry:
   enabled: false
 """
 FIRST_HISTORY_JOB = "first_history"
-# The run tag the history assets read their mode from (`orchestration.assets.MODE_TAG`; not imported: that
-# builds every asset, which this process never runs). Dagster's tags for the partition range a run covers (what a backfill of a range sets).
-MODE_TAG, RANGE_START, RANGE_END = "jimi/mode", "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+# The run tag the history assets read their mode from (`orchestration.assets.MODE_TAG`, not imported: that
+# builds every asset, which this process never runs), and Dagster's tags for the partition range of a run.
+MODE_TAG = "jimi/mode"
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def dagster_home() -> Path:
