@@ -153,3 +153,19 @@ def test_first_history_tags_cover_every_day_the_initial_days_reach():
         "dagster/asset_partition_range_start": "2026-11-18",
         "dagster/asset_partition_range_end": "2026-11-20",
     }
+
+
+def test_make_bench_runs_every_benchmark_then_fails_naming_those_that_failed(tmp_path):
+    record = tmp_path / "ran"
+    script = tmp_path / "python"
+    failing = {"bench/backfill_months.py", "bench/sim_speed.py"}
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nopen({str(record)!r}, 'a').write(sys.argv[1] + '\\n')\n"
+        f"sys.exit(1 if sys.argv[1] in {sorted(failing)!r} else 0)\n"
+    )
+    script.chmod(0o755)
+    result = make("bench", f"PY={script}")
+    benchmarks = sorted(f"bench/{path.name}" for path in (ROOT / "bench").glob("*.py"))
+    assert record.read_text().split() == benchmarks
+    assert result.returncode != 0
+    assert "make bench: failed: bench/backfill_months.py bench/sim_speed.py" in result.stderr.splitlines()

@@ -14,6 +14,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from process_support import in_group, parent_of, wait_for
 
 from orchestration.processes import free_port
@@ -61,6 +62,7 @@ def run_tags(port: int, run_id: str) -> dict[str, str]:
     return {tag["key"]: tag["value"] for tag in answer.json()["data"]["runOrError"]["tags"]}
 
 
+@pytest.mark.timeout(2400)  # tens of seconds idle; a shared 2-CPU machine under load took over 10 minutes
 def test_make_run_records_the_first_history_as_a_run_of_the_ui_and_stops_every_process(tmp_path):
     """A real `make run` (ports of its own, 3 devices): the UI answers, then the first history runs in the UI's
     instance; every mart and the published marts show it, each history asset shows every loaded day; a
