@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orchestration.processes import free_port, start_simulator, stop
+from sources.jimi_sim.account import source_env
 
 EVENTS: list[tuple[str, float, float, int]] = []  # (kind, start, end, rows)
 RSS: list[tuple[float, float, float]] = []  # (time, RSS MiB, MiB held by Arrow's memory pool)
@@ -174,7 +175,7 @@ def main() -> None:
     os.environ["JIMI_SIM_LATENCY"] = f"jimi.device.track.list={args.latency}"
     os.environ.setdefault("JIMI_SIM_LATE_SHARE", "0")
     simulator, url = start_simulator(free_port(), ["--devices", str(args.devices)])
-    os.environ.update({"JIMI_SIM_URL": url, "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR"})
+    os.environ.update({**source_env(url), "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR"})
     try:
         from orchestration.loading import load_jimi
 

@@ -47,12 +47,13 @@ def main() -> None:
     from orchestration import config
     from orchestration.loading import load_jimi
     from orchestration.processes import BIN, free_port, spawn, start_simulator, stop, wait_until_up
+    from sources.jimi_sim.account import source_args
 
     started = time.perf_counter()
     simulator, url = start_simulator(free_port(), sim_args)
     try:
         summary = load_jimi(
-            ["devices", "track_points", "trips", "parking"], start=start, end=end, base_url=url, now=now
+            ["devices", "track_points", "trips", "parking"], start=start, end=end, now=now, **source_args(url)
         )
     finally:
         stop(simulator)

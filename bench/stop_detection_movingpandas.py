@@ -61,6 +61,7 @@ def main() -> None:
     from bench.martscore import load_truth, score_tables
     from orchestration import config
     from orchestration.loading import load_jimi
+    from sources.jimi_sim.account import source_args
     from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
@@ -72,7 +73,7 @@ def main() -> None:
     start, now = END - timedelta(days=args.days), END + timedelta(hours=1)
     settings = SimSettings(devices=25, now=now, **EXACT)
     with running_simulator(settings) as url:
-        load_jimi(["devices"], base_url=url, now=now)
+        load_jimi(["devices"], now=now, **source_args(url, settings))
     fleet = Fleet(settings)
     imeis = [device.imei for device in fleet.devices if device.habits.reporting][: args.devices]
     warehouse = config.warehouse_path()
