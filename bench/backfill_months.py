@@ -3,7 +3,7 @@
 Backfills `--days` days (default 89, the API's retention) of track points, trips, parking, alarms and OBD
 readings/faults for the default fleet (25 devices) from a simulator (its own process) that answers each
 method after its production latency (`--latency-profile production`, jimi-api-facts.md §2.4) divided by
-`--scale` (100). The backfill runs in a child process through `orchestration.loading.load_jimi`, one
+`--scale` (100). The backfill runs in a child process through `orchestration.engine.polling.load_jimi`, one
 resource after the other as a `poll_history` run does, with the source's default concurrency.
 
 The simulator's rate limit (calls per second per app key) is multiplied by the same `--scale`: an API a
@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.processes import free_port, start_simulator, stop
+from orchestration.launch.processes import free_port, start_simulator, stop
 from sources.jimi_sim.account import source_env
 from sources.jimi_sim.settings import SimSettings, latency_profile
 
@@ -53,7 +53,7 @@ RESOURCES = {  # resource -> the API method its calls go to
 
 def backfill(days: int, workers: int, call_timeout_s: float) -> dict:
     """Run inside the child: each resource over the same window; wall time, calls and rows per resource."""
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
 
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=days)

@@ -27,13 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.processes import free_port, start_simulator, stop
+from orchestration.launch.processes import free_port, start_simulator, stop
 from sources.jimi_sim.account import source_env
 
 
 def backfill(days: int, workers: int) -> dict:
     """Run inside the child: one bounded backfill of track points; returns timings and counts."""
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
 
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=days)

@@ -97,8 +97,8 @@ def main() -> None:
 
     from marts_support import mart_differences
 
-    from orchestration import config
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
+    from orchestration.settings import current
     from sources.jimi_sim.account import source_args
     from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.server import running_simulator
@@ -109,7 +109,7 @@ def main() -> None:
         load_jimi(["devices"], now=now, **source_args(url, settings))
     fleet = Fleet(settings)
     imeis = [device.imei for device in fleet.devices if device.habits.reporting][: args.base]
-    warehouse = config.warehouse_path()
+    warehouse = current().warehouse_path
 
     generated = time.perf_counter()
     history = trails(fleet, imeis, start, LAST_DAY)
