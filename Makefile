@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 .PHONY: help install run demo test bench backfill notebook lint clean accounts account-add account-reset
 
 help:  ## list the targets (this)
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  settings: UI_PORT=$(UI_PORT) SIM_PORT=$(SIM_PORT) PUSH_PORT=$(PUSH_PORT) HISTORY_DAYS=$(HISTORY_DAYS) DEMO_DAYS=$(DEMO_DAYS) SIM_ARGS=\"$$SIM_ARGS\""
 
 $(VENV)/.installed: pyproject.toml uv.lock
