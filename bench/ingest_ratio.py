@@ -37,7 +37,7 @@ from sources.jimi.decode import decode
 from sources.jimi.resources.positions import TRACK_POINTS
 from sources.jimi.run import run_concurrently
 from sources.jimi.signing import format_time, sign
-from sources.jimi_sim.api import create_app
+from sources.jimi_sim.api.app import create_app
 from sources.jimi_sim.settings import SimSettings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -87,9 +87,9 @@ def main() -> None:
     from marts_support import run_dbt
 
     from bench.martscore import score_marts
-    from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.settings import SimSettings
     from sources.jimi_sim.truth import export_truth
+    from sources.jimi_sim.world.fleet import Fleet
 
     built = time.perf_counter()
     run_dbt(current().warehouse_path, "run")

@@ -100,9 +100,9 @@ def main() -> None:
     from orchestration.engine.polling import load_jimi
     from orchestration.settings import current
     from sources.jimi_sim.account import source_args
-    from sources.jimi_sim.fleet import Fleet
-    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.api.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
+    from sources.jimi_sim.world.fleet import Fleet
 
     settings = SimSettings(devices=25, now=now, **EXACT)
     with running_simulator(settings) as url:

@@ -34,8 +34,8 @@ os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 import duckdb
 
 from sources.jimi_push.landing import Payload, commit
-from sources.jimi_sim.fleet import Fleet
 from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.world.fleet import Fleet
 
 DAY = date(2026, 11, 18)
 FORMAT = "%Y-%m-%d %H:%M:%S"

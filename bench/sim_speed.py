@@ -25,10 +25,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sources.jimi_sim.methods import METHODS
-from sources.jimi_sim.server import warm_up
+from sources.jimi_sim.api.methods import METHODS
+from sources.jimi_sim.api.server import warm_up
+from sources.jimi_sim.api.state import Simulator
 from sources.jimi_sim.settings import SimSettings
-from sources.jimi_sim.state import Simulator
 
 DEVICES = 2_000
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Nairobi: about half the fleet driving

@@ -62,10 +62,10 @@ def main() -> None:
     from orchestration.engine.polling import load_jimi
     from orchestration.settings import current
     from sources.jimi_sim.account import source_args
-    from sources.jimi_sim.fleet import Fleet
-    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.api.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
     from sources.jimi_sim.truth import export_truth
+    from sources.jimi_sim.world.fleet import Fleet
 
     work = Path(tempfile.mkdtemp(prefix="stop-detection-"))
     os.environ["JIMI_DATA_DIR"] = str(work / "data")

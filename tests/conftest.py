@@ -27,7 +27,7 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder filled as `make demo` does against a wall-clock simulator (6 devices, 3 days): the
     window's pushes replayed through the receiver and loaded, then every asset materialised once."""
     from sources.jimi_sim.account import source_env
-    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.api.server import running_simulator
     from sources.jimi_sim.settings import SimSettings
 
     folder = tmp_path_factory.mktemp("demo") / "data"

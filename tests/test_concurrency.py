@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from sources.jimi_sim.account import source_env
-from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,9 +24,9 @@ from orchestration.engine.warehouse import publish_marts, writer_lock
 from sources.jimi.signing import password_md5
 from sources.jimi_push.landing import land
 from sources.jimi_sim.account import source_args
-from sources.jimi_sim.api import create_app
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.faults import parse_faults
-from sources.jimi_sim.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,7 +271,7 @@ def silenced_fleet(data_dir: Path, tmp_path: Path):
     the time; polled, built and published. Returns (silenced IMEI, the other live IMEIs)."""
     now = datetime.now(UTC).replace(microsecond=0)
     probe = SimSettings(devices=6, **EXACT)
-    from sources.jimi_sim.fleet import Fleet
+    from sources.jimi_sim.world.fleet import Fleet
 
     live = [d for d in Fleet(probe).devices if d.habits.reporting and d.enabled and d.expiration > now]
     silenced = live[0].imei

@@ -57,8 +57,8 @@ def window(warehouse) -> tuple[datetime, datetime]:
 
 @pytest.fixture(scope="module")
 def fleet():
-    from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.settings import SimSettings
+    from sources.jimi_sim.world.fleet import Fleet
 
     return Fleet(SimSettings(devices=6))
 

@@ -56,15 +56,15 @@ def window(warehouse) -> tuple[datetime, datetime]:
 
 @pytest.fixture(scope="module")
 def fleet():
-    from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.settings import SimSettings
+    from sources.jimi_sim.world.fleet import Fleet
 
     return Fleet(SimSettings(devices=6))
 
 
 @pytest.fixture(scope="module")
 def fences(fleet):
-    from sources.jimi_sim.fences import fence_book
+    from sources.jimi_sim.world.fences import fence_book
 
     return {fence.fence_id: fence for fence in fence_book(fleet).active()}
 
@@ -91,7 +91,7 @@ def test_dim_geofences_equal_the_simulators_fence_book(warehouse, fences):
 
 
 def test_inside_flags_equal_the_simulators_geometry_for_every_usable_fix(warehouse, fences):
-    from sources.jimi_sim import geo
+    from sources.jimi_sim.world import geo
 
     fixes = warehouse.execute(
         "select imei, fixed_at, lat, lng from intermediate.int_positions where is_precise and not is_gps_jump"
@@ -320,8 +320,8 @@ def media_load(tmp_path_factory):
 
     from orchestration.engine.pipelines import run_source
     from sources.jimi import jimi_source
-    from sources.jimi_sim.api import create_app
-    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.api.app import create_app
+    from sources.jimi_sim.api.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
 
     folder = tmp_path_factory.mktemp("media")
@@ -348,7 +348,7 @@ def media_load(tmp_path_factory):
 
 
 def test_harsh_braking_alarm_links_its_video_clip_and_photo(media_load):
-    from sources.jimi_sim.media import device_media
+    from sources.jimi_sim.world.media import device_media
 
     folder, fleet = media_load
     dashcam = next(device for device in fleet.devices if device.equipment.is_dashcam)

@@ -163,9 +163,9 @@ def test_reconciliation_flags_a_wrong_unit_and_a_wrong_distance_when_crafted(dem
 
 
 def test_marts_match_the_ground_truth_when_scored_on_demo_data(demo_data: Path, tmp_path: Path):
-    from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.settings import SimSettings
     from sources.jimi_sim.truth import export_truth
+    from sources.jimi_sim.world.fleet import Fleet
 
     connection = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
@@ -196,7 +196,7 @@ def _haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 @pytest.mark.skipif(not TRACE.exists(), reason="real traces not available")
 def test_real_bus_trace_yields_one_trip_per_run_when_loaded_through_the_pipeline(data_dir: Path):
     from orchestration.engine.polling import load_jimi
-    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.api.server import running_simulator
     from sources.jimi_sim.settings import SimSettings
 
     now = datetime(2026, 1, 27, tzinfo=UTC)

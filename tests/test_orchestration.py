@@ -135,8 +135,8 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
 
     from orchestration.defs.polling import polling_assets
     from sources.jimi_sim.account import source_env
-    from sources.jimi_sim.api import create_app
-    from sources.jimi_sim.server import running_simulator
+    from sources.jimi_sim.api.app import create_app
+    from sources.jimi_sim.api.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
 
     settings = SimSettings(devices=3, **EXACT)

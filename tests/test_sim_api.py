@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from sources.jimi.signing import format_time, password_md5, sign
-from sources.jimi_sim.api import create_app
-from sources.jimi_sim.methods import METHODS
-from sources.jimi_sim.model import day_start
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.methods import METHODS
 from sources.jimi_sim.settings import EXACT, SimSettings
+from sources.jimi_sim.world.model import day_start
 
 with warnings.catch_warnings():
     # Starlette nudges towards httpx2; the httpx-backed TestClient is what this project ships with.

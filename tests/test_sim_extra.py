@@ -9,9 +9,9 @@ import pytest
 from test_sim_api import NOW, TIME_RE, Sim, assert_refused
 
 from sources.jimi.signing import format_time
-from sources.jimi_sim.fences import fence_book, visits
-from sources.jimi_sim.media import EVENT_TYPES, device_media
-from sources.jimi_sim.shapes import parse_shapes
+from sources.jimi_sim.api.shapes import parse_shapes
+from sources.jimi_sim.world.fences import fence_book, visits
+from sources.jimi_sim.world.media import EVENT_TYPES, device_media
 
 B, E = format_time(NOW - timedelta(days=2)), format_time(NOW)
 DOC = parse_shapes("media_wire=doc,tag_wire=doc,instruction_flags=booleans,fence_total_type=string")
@@ -203,7 +203,7 @@ def test_instruction_list_and_results_as_spec_and_as_booleans(sim: Sim, doc: Sim
 
 
 def test_pending_command_becomes_final_when_clock_passes_its_execution() -> None:
-    from sources.jimi_sim.commands import history
+    from sources.jimi_sim.world.commands import history
 
     sim = Sim()
     device = sim.fleet.devices[DASHCAM]

@@ -9,9 +9,9 @@ import pytest
 from test_sim_api import Sim, assert_refused
 
 from sources.jimi.signing import format_time, password_md5, sign
-from sources.jimi_sim.api import create_app
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.faults import FaultInjector, FaultRule, parse_faults
-from sources.jimi_sim.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
 LIST = "jimi.user.device.list"

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sources.jimi_sim.catalogue import IMEI_PREFIX
-from sources.jimi_sim.clock import SimClock
-from sources.jimi_sim.daylife import live_day
-from sources.jimi_sim.fleet import Fleet
-from sources.jimi_sim.geo import haversine_m
-from sources.jimi_sim.model import LOCAL_TZ, Point, day_start
 from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.world.catalogue import IMEI_PREFIX
+from sources.jimi_sim.world.clock import SimClock
+from sources.jimi_sim.world.driving.daylife import live_day
+from sources.jimi_sim.world.fleet import Fleet
+from sources.jimi_sim.world.geo import haversine_m
+from sources.jimi_sim.world.model import LOCAL_TZ, Point, day_start
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAYS = [date(2026, 11, 5) + timedelta(days=k) for k in range(14)]  # 14 local days, all before NOW
@@ -98,7 +98,7 @@ def test_fleet_points_are_identical_when_clock_differs(reporting: list) -> None:
 _DIGEST_SCRIPT = """
 import hashlib, sys
 from datetime import date
-from sources.jimi_sim.fleet import Fleet
+from sources.jimi_sim.world.fleet import Fleet
 from sources.jimi_sim.settings import SimSettings
 fleet = Fleet(SimSettings())
 points = fleet.day_points(fleet.devices[0].imei, date(2026, 11, 9))

@@ -9,7 +9,7 @@ import pytest
 from test_sim_api import NOW, TIME_RE, Sim, assert_refused
 
 from sources.jimi.signing import format_time
-from sources.jimi_sim.shapes import parse_shapes
+from sources.jimi_sim.api.shapes import parse_shapes
 
 LOCATION_KEYS = {
     "imei", "deviceName", "icon", "status", "posType", "lat", "lng", "gpsTime", "hbTime", "accStatus", "speed",

@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from sources.jimi_sim import cli as sim_cli
 from sources.jimi_sim.faults import parse_faults
-from sources.jimi_sim.fleet import Fleet
-from sources.jimi_sim.push import PushSender
-from sources.jimi_sim.pushfeed import FAMILIES
+from sources.jimi_sim.push.feed import FAMILIES
+from sources.jimi_sim.push.sender import PushSender
 from sources.jimi_sim.settings import EXACT, SimSettings
+from sources.jimi_sim.world.fleet import Fleet
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WINDOW = (NOW - timedelta(hours=6), NOW)

@@ -9,9 +9,9 @@ import pytest
 from test_sim_api import NOW, TIME_RE, Sim, assert_refused
 
 from sources.jimi.signing import format_time
-from sources.jimi_sim.rowcache import RowCache
-from sources.jimi_sim.shapes import parse_shapes
-from sources.jimi_sim.wire_reports import obd_time
+from sources.jimi_sim.api.rowcache import RowCache
+from sources.jimi_sim.api.shapes import parse_shapes
+from sources.jimi_sim.api.wire.reports import obd_time
 
 B, E = format_time(NOW - timedelta(days=2)), format_time(NOW)
 

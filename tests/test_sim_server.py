@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sources.jimi.signing import format_time, password_md5, sign
 from sources.jimi_sim import Fleet, SimSettings, create_app
 from sources.jimi_sim import cli as sim_cli
-from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, LATENCY_PROFILES
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -76,7 +76,7 @@ def test_cli_serve_builds_settings_from_env_when_no_options(
 ) -> None:
     captured: dict[str, object] = {}
     monkeypatch.setattr(
-        "sources.jimi_sim.server.serve",
+        "sources.jimi_sim.api.server.serve",
         lambda settings, host, port: captured.update(settings=settings, host=host, port=port),
     )
     for key, value in ENV.items():
@@ -154,7 +154,7 @@ def test_cli_serve_applies_shapes_faults_and_realism_when_options_given(
 ) -> None:
     captured: dict[str, object] = {}
     monkeypatch.setattr(
-        "sources.jimi_sim.server.serve", lambda settings, host, port: captured.update(s=settings)
+        "sources.jimi_sim.api.server.serve", lambda settings, host, port: captured.update(s=settings)
     )
     monkeypatch.setenv("JIMI_SIM_SHAPES", "mileage_unit=m")
     args = ["serve", "--shape", "vin_key=VIN", "--shape", "alarm_paging=lenient",

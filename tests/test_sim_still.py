@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sources.jimi_sim.catalogue import build_devices
-from sources.jimi_sim.columns import FixColumns, FixRows
-from sources.jimi_sim.daylife import parked_epochs, stationary_point
-from sources.jimi_sim.model import Point
-from sources.jimi_sim.still import add_stationary
+from sources.jimi_sim.world.catalogue import build_devices
+from sources.jimi_sim.world.columns import FixColumns, FixRows
+from sources.jimi_sim.world.driving.daylife import parked_epochs, stationary_point
+from sources.jimi_sim.world.driving.still import add_stationary
+from sources.jimi_sim.world.model import Point
 
 NOON = int(datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp())
 

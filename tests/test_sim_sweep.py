@@ -6,18 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from sources.jimi_sim.beats import Beats
-from sources.jimi_sim.daylife import stationary_point
-from sources.jimi_sim.fleet import Fleet
-from sources.jimi_sim.methods import METHODS
-from sources.jimi_sim.rand import noise, noise_from, noise_pair, noise_state
+from sources.jimi_sim.api.locations.beats import Beats
+from sources.jimi_sim.api.locations.drive import Drive, json_number
+from sources.jimi_sim.api.locations.park import Park
+from sources.jimi_sim.api.methods import METHODS
+from sources.jimi_sim.api.shapes import Shapes
+from sources.jimi_sim.api.state import Simulator
+from sources.jimi_sim.api.wire.devices import location_item
 from sources.jimi_sim.settings import SimSettings
-from sources.jimi_sim.shapes import Shapes
-from sources.jimi_sim.state import Simulator
-from sources.jimi_sim.status import HEARTBEAT_S, ONLINE_WITHIN_S, fix_status, heartbeat_before
-from sources.jimi_sim.sweep_drive import Drive, json_number
-from sources.jimi_sim.sweep_park import Park
-from sources.jimi_sim.wire import location_item
+from sources.jimi_sim.world.driving.daylife import stationary_point
+from sources.jimi_sim.world.fleet import Fleet
+from sources.jimi_sim.world.rand import noise, noise_from, noise_pair, noise_state
+from sources.jimi_sim.world.status import HEARTBEAT_S, ONLINE_WITHIN_S, fix_status, heartbeat_before
 
 NOON = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # 12:00 in Nairobi, a Wednesday: much of the fleet drives
 LOCATION_LIST, LOCATION_GET = "jimi.user.device.location.list", "jimi.device.location.get"

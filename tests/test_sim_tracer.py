@@ -7,11 +7,11 @@ import random
 
 import numpy as np
 
-from sources.jimi_sim.catalogue import build_devices
-from sources.jimi_sim.geo import EARTH_RADIUS_M, M_PER_DEG_LAT, M_PER_DEG_LNG, ORIGIN_LAT, ORIGIN_LNG
-from sources.jimi_sim.motion import plan_speeds
-from sources.jimi_sim.paths import plan_route
-from sources.jimi_sim.tracer import rounded, trace
+from sources.jimi_sim.world.catalogue import build_devices
+from sources.jimi_sim.world.driving.motion import plan_speeds
+from sources.jimi_sim.world.driving.paths import plan_route
+from sources.jimi_sim.world.driving.tracer import rounded, trace
+from sources.jimi_sim.world.geo import EARTH_RADIUS_M, M_PER_DEG_LAT, M_PER_DEG_LNG, ORIGIN_LAT, ORIGIN_LNG
 
 
 def test_rounded_equals_round_when_values_sit_on_or_near_ties() -> None:

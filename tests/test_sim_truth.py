@@ -14,11 +14,13 @@ from test_sim_api import Sim
 
 from sources.jimi.signing import format_time
 from sources.jimi_sim import cli as sim_cli
-from sources.jimi_sim import rand, sweep_drive, wire
-from sources.jimi_sim.delivery import BLOCK_S, Delivery
-from sources.jimi_sim.fleet import Fleet
+from sources.jimi_sim import timetext
+from sources.jimi_sim.api.locations import drive as sweep_drive
 from sources.jimi_sim.settings import EXACT, SimSettings
 from sources.jimi_sim.truth import FILES, export_truth
+from sources.jimi_sim.world import rand
+from sources.jimi_sim.world.delivery import BLOCK_S, Delivery
+from sources.jimi_sim.world.fleet import Fleet
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = (datetime(2026, 11, 18, tzinfo=UTC), datetime(2026, 11, 19, tzinfo=UTC))
@@ -191,7 +193,7 @@ def test_location_sweeps_equal_fresh_answers_when_cached_over_time() -> None:
 def test_sweep_fast_path_helpers_equal_general_ones_when_compared() -> None:
     # The driving fast path relies on these twins writing exactly what the general path writes.
     for epoch in [0, 59, 86399, 86400, 1_795_000_000, *range(1_795_046_400, 1_795_046_400 + 86400, 997)]:
-        assert sweep_drive.epoch_text(epoch) == wire.epoch_text(epoch)
+        assert sweep_drive.epoch_text(epoch) == timetext.epoch_text(epoch)
     for a, b, c in itertools.product((0, 7, 2**63 + 5), (869247060000123, 1), (1_795_046_437, 3)):
         assert sweep_drive.quick3(a, b, c) == rand.quick(a, b, c)
 
@@ -201,7 +203,7 @@ def test_drive_sensors_and_fix_lookup_equal_general_ones_when_every_fix_of_a_day
     # newest fix by stepping from the previous answer: each must equal the general code for every fix.
     from bisect import bisect_right
 
-    from sources.jimi_sim.vehicle import cargo, fuel_pct
+    from sources.jimi_sim.world.vehicle import cargo, fuel_pct
 
     fleet = Fleet(SimSettings(devices=60))
     noon = int(datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp())

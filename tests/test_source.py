@@ -11,8 +11,8 @@ import pytest
 from orchestration.engine.pipelines import run_source
 from sources.jimi import jimi_source
 from sources.jimi_sim.account import source_args
-from sources.jimi_sim.api import create_app
-from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -19,10 +19,10 @@ from sources.jimi.resources.alarms_obd import fetch_alarms
 from sources.jimi.signing import format_time
 from sources.jimi.tokens import TokenCache
 from sources.jimi_sim.account import credentials
-from sources.jimi_sim.api import create_app
-from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
+from sources.jimi_sim.api.shapes import parse_shapes
 from sources.jimi_sim.settings import EXACT, SimSettings
-from sources.jimi_sim.shapes import parse_shapes
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BEGIN = NOW - timedelta(days=9)  # 12 devices: 1,277 alarms, past the cap of 1000 rows per window

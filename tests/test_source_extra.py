@@ -12,14 +12,14 @@ import pytest
 from orchestration.engine.pipelines import run_source
 from sources.jimi import jimi_source
 from sources.jimi_sim.account import source_args
-from sources.jimi_sim.api import create_app
-from sources.jimi_sim.commands import history, templates
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.faults import parse_faults
-from sources.jimi_sim.fences import fence_book
-from sources.jimi_sim.media import device_media
-from sources.jimi_sim.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
-from sources.jimi_sim.whereabouts import latest_fix
+from sources.jimi_sim.world.commands import history, templates
+from sources.jimi_sim.world.fences import fence_book
+from sources.jimi_sim.world.media import device_media
+from sources.jimi_sim.world.whereabouts import latest_fix
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SETTINGS = SimSettings(devices=10, now=NOW, token_get_min_interval_s=0, **EXACT)

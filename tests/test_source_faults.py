@@ -19,9 +19,9 @@ from orchestration.engine.polling import load_jimi
 from orchestration.engine.warehouse import writer_lock
 from sources.jimi import KEYS, jimi_source
 from sources.jimi_sim.account import source_args, source_env
-from sources.jimi_sim.api import create_app
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.faults import parse_faults
-from sources.jimi_sim.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,10 +11,10 @@ import pytest
 from orchestration.engine.pipelines import run_source
 from sources.jimi import KEYS, jimi_source
 from sources.jimi_sim.account import source_args
-from sources.jimi_sim.api import create_app
-from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
+from sources.jimi_sim.api.shapes import Shapes
 from sources.jimi_sim.settings import EXACT, SimSettings
-from sources.jimi_sim.shapes import Shapes
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OTHER_SIDE = Shapes(

@@ -14,7 +14,7 @@ from sources.jimi.errors import JimiDeviceError
 from sources.jimi.resources import positions
 from sources.jimi.windows import DeviceProgress, window_tasks
 from sources.jimi_sim.account import source_args
-from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -21,8 +21,8 @@ from orchestration.engine.polling import PollingDisabled, load_jimi
 from orchestration.engine.push_loading import load_pending
 from sources.jimi import AccountNotConfigured
 from sources.jimi_sim.account import credentials, source_args, source_env
-from sources.jimi_sim.api import create_app
-from sources.jimi_sim.server import running_simulator
+from sources.jimi_sim.api.app import create_app
+from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,14 +1,16 @@
 """Simulated Jimi IoT / TrackSolid Pro cloud: the embedded default account, test double and benchmark load.
 
-- `SimSettings`: account, seed, fleet size, clock, late/duplicate fixes, shapes, faults, latency (`settings.py`).
-- `Fleet`: deterministic synthetic vehicles around Nairobi (plus recorded traces), their GPS fixes, what has
-  reached the cloud (`visible_points`), and the trips, stops, alarms and OBD data behind them (`fleet.py`).
-- `create_app`: the open API (`/route/rest`) as a Starlette app (`api.py`, methods in `methods*.py`);
-  `server.py` runs it, `push.py` sends the push families, `truth.py` exports ground truth, `cli.py` is
-  `jimi-sim serve | push | truth`.
+- `SimSettings`: account, seed, fleet size, clock, late/duplicate fixes, shapes, faults, latency
+  (`settings.py`; the fault rules in `faults.py`); `account.py` points the product at a simulator.
+- `world/`: the deterministic fleet (`Fleet`: synthetic vehicles around Nairobi plus recorded traces, their
+  GPS fixes, what has reached the cloud, and the trips, stops, alarms and OBD data behind them).
+- `api/`: the open API (`/route/rest`) as a Starlette app (`create_app`) and its server.
+- `push/`: the push families and their sender. `truth.py` exports ground truth; `cli.py` is
+  `jimi-sim serve | push | truth`. `timetext.py`: the cloud's UTC time texts, shared by all of them.
 
-Exports load lazily: `sources.jimi` imports `sources.jimi_sim.settings` for its default account, and the
-API layer imports `sources.jimi.signing`, so eager imports here would be circular.
+Imports run one way: `api/` and `push/` read `world/`, never each other, and nothing in `world/` reads either.
+Exports load lazily, so importing `sources.jimi_sim.settings` (the launchers do) does not load the API
+(Starlette, and dlt through `sources.jimi.signing`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sources.jimi_sim.api import create_app
-    from sources.jimi_sim.fleet import Fleet
+    from sources.jimi_sim.api.app import create_app
     from sources.jimi_sim.settings import SimSettings
+    from sources.jimi_sim.world.fleet import Fleet
 
 __all__ = ["Fleet", "SimSettings", "create_app"]
 
-_HOMES = {"SimSettings": "settings", "Fleet": "fleet", "create_app": "api"}
+_HOMES = {"SimSettings": "settings", "Fleet": "world.fleet", "create_app": "api.app"}
 
 
 def __getattr__(name: str) -> object:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 
 from sources.jimi.credentials import JimiCredentials, credentials_from
-from sources.jimi_sim.equipment import TAG_MODELS
 from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.world.equipment import TAG_MODELS
 
 
 def source_env(url: str, settings: SimSettings | None = None) -> dict[str, str]:

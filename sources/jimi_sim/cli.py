@@ -100,8 +100,8 @@ def build_settings(
     fault_items: tuple[str, ...], silence_items: tuple[str, ...] = (), **options: object,
 ) -> SimSettings:  # fmt: skip
     """SimSettings from the shared options over the environment (options win)."""
+    from sources.jimi_sim.api.shapes import parse_shapes
     from sources.jimi_sim.faults import parse_faults
-    from sources.jimi_sim.shapes import parse_shapes
 
     env = SimSettings.from_env()
     overrides = dict(options)
@@ -142,7 +142,7 @@ def serve(
     host: str, port: int, latency_profile_name: str | None, latency_items: tuple[str, ...], **options: Any
 ) -> None:
     """Serve the simulated open API on http://HOST:PORT/route/rest."""
-    from sources.jimi_sim.server import serve as run_server
+    from sources.jimi_sim.api.server import serve as run_server
 
     settings = build_settings(**options)
     if latency_profile_name or latency_items:
@@ -176,8 +176,8 @@ def push(targets: tuple[str, ...], url: str | None, token: str | None, start: st
          live: bool, poll_s: float, duration_s: float | None, retry_interval: float, retries: int,
          concurrency: int, families: tuple[str, ...], **options: Any) -> None:  # fmt: skip
     """POST every push family to a receiver: a past window (--from/--until) or live (--live)."""
-    from sources.jimi_sim.push import PushSender
-    from sources.jimi_sim.pushfeed import FAMILIES
+    from sources.jimi_sim.push.feed import FAMILIES
+    from sources.jimi_sim.push.sender import PushSender
 
     urls = [t for t in targets if t.startswith(("http://", "https://"))]
     times = [t for t in targets if t not in urls]  # `--to TIME`, the spelling the issue uses for the end
@@ -217,8 +217,8 @@ def push(targets: tuple[str, ...], url: str | None, token: str | None, start: st
 @shared_options
 def truth(start: str, end: str, out_dir: str, **options: Any) -> None:
     """Write what the simulator really generated in a window: points, trips, stops, alarms (CSV)."""
-    from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.truth import export_truth
+    from sources.jimi_sim.world.fleet import Fleet
 
     settings = build_settings(**options)
     counts = export_truth(Fleet(settings), _time(start), _time(end), out_dir)  # type: ignore[arg-type]

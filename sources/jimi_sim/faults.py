@@ -19,7 +19,7 @@ import zlib
 from collections import Counter, defaultdict
 from typing import NamedTuple
 
-from sources.jimi_sim.rand import noise
+from sources.jimi_sim.world.rand import noise
 
 API_KINDS = ("hang", "reset", "http_5xx", "busy", "rate_limit", "token_revoked", "truncated")
 PUSH_KINDS = ("push_duplicate", "push_malformed")

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
+from sources.jimi_sim.api.shapes import Shapes, parse_shapes
 from sources.jimi_sim.faults import FaultRule, parse_faults
-from sources.jimi_sim.shapes import Shapes, parse_shapes
 
 # Per-method artificial latency in seconds: the time from the request to the answer (built meanwhile). "production" mirrors what the earlier integration measured
 # (jimi-api-facts.md §2.4: ~137 s per track.list call, ~200 ms for a fleet location sweep).

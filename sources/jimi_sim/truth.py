@@ -13,9 +13,9 @@ import csv
 from datetime import datetime
 from pathlib import Path
 
-from sources.jimi_sim.fences import export_fence_truth
-from sources.jimi_sim.fleet import Fleet
-from sources.jimi_sim.wire import epoch_text, utc_text
+from sources.jimi_sim.timetext import epoch_text, utc_text
+from sources.jimi_sim.world.fences import export_fence_truth
+from sources.jimi_sim.world.fleet import Fleet
 
 FILES = {
     "points.csv": ("imei", "gps_time", "lat", "lng", "speed_kmh", "acc"),

@@ -1,0 +1,1 @@
+"""Wire shapes of the API's answers: devices and positions, reports, platform methods, pre-rendered tracks."""
