@@ -152,7 +152,7 @@ class SimSettings:
 
 def parse_silence(text: str) -> tuple[tuple[str, datetime], ...]:
     """`IMEI@yyyy-MM-dd HH:mm:ss` items (UTC), comma-separated."""
-    from sources.jimi.signing import parse_time  # see _parse_env_value: imported late to avoid a cycle
+    from sources.jimi.signing import parse_time  # see _parse_env_value: imported when needed
 
     out = []
     for item in filter(None, (part.strip() for part in text.split(","))):
@@ -180,8 +180,8 @@ def _parse_env_value(name: str, raw: str) -> object:
     if name == "traces":
         return tuple(part for part in text.split(os.pathsep) if part)
     if name == "now":
-        # Imported here: `sources.jimi` imports this module (for the simulator's default account), so a
-        # module-level import would be circular.
+        # Imported here: `sources.jimi` loads dlt (about a second), which reading the settings does not need
+        # (the launchers read them before starting anything).
         from sources.jimi.signing import parse_time
 
         return parse_time(text)
