@@ -9,7 +9,9 @@ side's work). Both sides are timed in CPU time of this thread (`time.thread_time
 machine wall time mostly measures who else was running. The value is the simulator's share of the summed
 medians; target <= 0.5, i.e. a pipeline
 benchmark spends at least half its time in the pipeline. Cold numbers (first sweep of a fleet nobody has
-generated yet; `jimi-sim serve` warms today's fleet up in the background) are printed for information.
+generated yet; `jimi-sim serve` warms today's fleet up in the background) are printed for information, and
+so is the CPU time of generating one device-day nobody asked for yet (`live_day`, routes uncached): what a
+backfill over a fresh window pays per device and day before any answer can be served.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import gc
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -29,12 +31,15 @@ from sources.jimi_sim.api.methods import METHODS
 from sources.jimi_sim.api.server import warm_up
 from sources.jimi_sim.api.state import Simulator
 from sources.jimi_sim.settings import SimSettings
+from sources.jimi_sim.world.catalogue import build_devices
+from sources.jimi_sim.world.driving.daylife import live_day
 
 DEVICES = 2_000
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Nairobi: about half the fleet driving
 SWEEPS = 25
 TRACKS = 25
 TARGET = 0.5
+GENERATED_DEVICES, GENERATED_DAYS = 10, 7
 
 
 def _body(payload: object) -> bytes:
@@ -51,8 +56,20 @@ def _pipeline():
     return (lambda body: decode(LIVE_LOCATIONS, body)), (lambda body, imei: decode(TRACK_POINTS, body, key=imei))
 
 
+def day_generation_ms() -> float:
+    """CPU milliseconds per uncached device-day: 10 reporting devices over 7 days of a seed used nowhere else."""
+    devices = [device for device in build_devices(99, 40) if device.habits.reporting][:GENERATED_DEVICES]
+    days = [date(2026, 6, 1) + timedelta(days=k) for k in range(GENERATED_DAYS)]
+    started = time.thread_time()
+    for device in devices:
+        for day in days:
+            live_day(99, device, day)
+    return (time.thread_time() - started) / (len(devices) * len(days)) * 1e3
+
+
 def main() -> None:
     clock = time.thread_time
+    generation_ms = day_generation_ms()
     sim = Simulator.build(SimSettings(devices=DEVICES, now=NOW))
     sweep = METHODS["jimi.user.device.location.list"].handler
     track = METHODS["jimi.device.track.list"].handler
@@ -100,6 +117,8 @@ def main() -> None:
     print(f"track.list, 7 days, one device ({_len(points)} points, {len(body) / 1e6:.2f} MB):")
     print(f"  simulator {ms(sim_tracks) * 1e3:.1f} ms (cold {cold_track * 1e3:.0f} ms), "
           f"pipeline decode {ms(pipe_tracks) * 1e3:.1f} ms")  # fmt: skip
+    print(f"one uncached device-day generated in {generation_ms:.1f} ms "
+          f"({GENERATED_DEVICES} devices x {GENERATED_DAYS} days, CPU)")  # fmt: skip
     print(f"simulator {sim_total * 1e3:.1f} ms vs pipeline {pipe_total * 1e3:.1f} ms (medians)")
     print(f"sim_speed: {share:.2f} (target <= {TARGET})")
 

@@ -8,7 +8,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,7 +15,6 @@ import pytest
 from sources.jimi_sim.settings import SimSettings
 from sources.jimi_sim.world.catalogue import IMEI_PREFIX
 from sources.jimi_sim.world.clock import SimClock
-from sources.jimi_sim.world.driving.daylife import live_day
 from sources.jimi_sim.world.fleet import Fleet
 from sources.jimi_sim.world.geo import haversine_m
 from sources.jimi_sim.world.model import LOCAL_TZ, Point, day_start
@@ -331,13 +329,3 @@ def test_fleet_parked_fixes_follow_device_interval_when_night(fleet: Fleet, repo
     gaps = {(b.gps_time - a.gps_time).total_seconds() for a, b in itertools.pairwise(points)}
     assert gaps == {device.habits.parked_interval_s}
     assert len({(p.lat, p.lng) for p in points}) > 1  # GPS drift, not a frozen coordinate
-
-
-def test_fleet_generates_device_day_fast_when_uncached(reporting: list) -> None:
-    days = [date(2026, 6, 1) + timedelta(days=k) for k in range(7)]
-    started = time.perf_counter()
-    for device in reporting[:10]:
-        for day in days:
-            live_day(99, device, day)
-    per_day_ms = (time.perf_counter() - started) / 70 * 1000
-    assert per_day_ms < 50.0
