@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from click.testing import CliRunner
+from sim_support import ROOT
 
 from sources.jimi.signing import format_time, password_md5, sign
 from sources.jimi_sim import Fleet, SimSettings, create_app
@@ -136,10 +137,9 @@ def test_running_simulator_releases_port_when_exited() -> None:
 
 
 def test_module_entry_point_lists_serve_options_when_run_with_python_m() -> None:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(
         [sys.executable, "-m", "sources.jimi_sim", "serve", "--help"],
-        cwd=root,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sim_support import ROOT
 
 from sources.jimi_sim.settings import SimSettings
 from sources.jimi_sim.world.catalogue import IMEI_PREFIX
@@ -105,12 +106,11 @@ print(hashlib.sha256(repr(points).encode()).hexdigest())
 
 
 def test_fleet_points_are_identical_when_python_hash_seed_differs(fleet: Fleet) -> None:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     digests = {
         subprocess.run(
             [sys.executable, "-c", _DIGEST_SCRIPT],
             env={**os.environ, "PYTHONHASHSEED": hash_seed},
-            cwd=root,
+            cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from test_sim_api import NOW, TIME_RE, Sim, assert_refused
+from sim_support import NOW, TIME_RE, Sim, assert_refused
 
 from sources.jimi.signing import format_time
 from sources.jimi_sim.api.shapes import parse_shapes

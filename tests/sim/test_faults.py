@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from test_sim_api import Sim, assert_refused
+from sim_support import Sim, assert_refused
 
 from sources.jimi.signing import format_time, password_md5, sign
 from sources.jimi_sim.api.app import create_app

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_sim_api import Sim
+from sim_support import Sim
 
 from sources.jimi.signing import format_time
 from sources.jimi_sim import cli as sim_cli
