@@ -15,7 +15,6 @@ import pytest
 
 from orchestration.engine.backfill import import_parquet, load_batch
 from orchestration.engine.dedup import combine, unique_on
-from orchestration.engine.dlt_workarounds import memoize_capabilities
 from orchestration.engine.pipelines import pipeline
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -156,18 +155,6 @@ def test_import_parquet_writes_row_groups_of_duckdbs_size_when_a_batch_is_large(
     assert sizes == [122_880, 122_880, 54_240]
     assert written.read().equals(table)
 
-
-def test_memoize_capabilities_gives_what_dlt_computes_when_a_caller_changed_its_copy(tmp_path: Path):
-    from dlt.common.normalizers.naming.sql_cs_v1 import NamingConvention as CaseSensitive
-
-    fresh = dlt.destinations.duckdb(credentials=str(tmp_path / "w.duckdb"))
-    memoized = memoize_capabilities(dlt.destinations.duckdb(credentials=str(tmp_path / "w.duckdb")))
-    first = memoized.capabilities()
-    first.max_identifier_length = 1
-    assert dict(memoized.capabilities()) == dict(fresh.capabilities())
-    assert memoized.capabilities().max_identifier_length == fresh.capabilities().max_identifier_length != 1
-    naming = CaseSensitive()
-    assert dict(memoized.capabilities(naming=naming)) == dict(fresh.capabilities(naming=naming))
 
 def test_unique_on_keeps_the_last_of_each_key_in_key_order_when_nulls_repeat():
     table = pa.table({"k": ["b", None, "a", "b", None, "a"], "t": [1, 1, 2, 1, 1, 2], "v": [1, 2, 3, 4, 5, 6]})

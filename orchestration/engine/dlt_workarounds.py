@@ -2,7 +2,7 @@
 
 Each is here because a benchmark or a recovery test needs it, says which dlt behaviour it relies on, and has
 a test in `tests/engine/test_dlt_workarounds.py` that fails when dlt changes that behaviour. Check them
-again when upgrading dlt.
+again when upgrading dlt: that test file also fails while the installed dlt is not `WRITTEN_AGAINST`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dlt.common.destination import Destination, DestinationCapabilitiesContext
 from dlt.common.pipeline import LoadInfo
 
 log = logging.getLogger(__name__)
+
+WRITTEN_AGAINST = "1.31"  # the dlt release (major.minor) every workaround here was written and tested against
 
 
 def memoize_capabilities(destination: Destination) -> Destination:
