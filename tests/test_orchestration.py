@@ -39,8 +39,8 @@ DBT_KEYS = {
     ),
     *(
         f"marts/{name}"
-        for name in ("dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status")
-        + ("fct_device_freshness", "fct_alarms", "fct_obd_readings", "fct_fault_codes")
+        for name in ("dim_devices", "fct_device_days", "fct_trips", "fct_rejected_report_trips", "fct_stops")
+        + ("device_latest_status", "fct_device_freshness", "fct_alarms", "fct_obd_readings", "fct_fault_codes")
         + ("dim_geofences", "fct_geofence_visits", "fct_alarm_media")
     ),
 }

@@ -42,7 +42,8 @@ def test_published_marts_equal_warehouse_marts_when_published(demo_data):
     finally:
         warehouse.close()
     assert tables == {
-        "dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status", "fct_device_freshness",
+        "dim_devices", "fct_device_days", "fct_trips", "fct_rejected_report_trips", "fct_stops", "device_latest_status",
+        "fct_device_freshness",
         "fct_alarms", "fct_obd_readings", "fct_fault_codes", "dim_geofences", "fct_geofence_visits", "fct_alarm_media",
         "fct_ingest_windows", "fct_api_usage", "fct_push_batches",
     }  # fmt: skip
