@@ -24,6 +24,15 @@ alarms as (
 
 ),
 
+report_trips as (
+
+    -- Trips only a report knows (no derived trip overlaps them and the fixes do not reject them):
+    -- fct_trips keeps them, so the days count them too.
+    select * from {{ ref('fct_trips') }}
+    where source <> 'derived'
+
+),
+
 alarm_days as (
 
     select
@@ -42,6 +51,127 @@ alarm_days as (
 
     from alarms
     group by imei, alarm_date
+
+),
+
+report_trip_day_spans as (
+
+    -- A report trip over midnight is shared between its days pro rata to its time on each (the report
+    -- does not say when within the trip it drove): share_from and share_to are the parts of the trip
+    -- elapsed at the start and end of its piece of the day.
+    select
+        *,
+        case when duration_s > 0 then date_diff('second', started_at, piece_started_at) / duration_s else 0 end
+            as share_from,
+        case when duration_s > 0 then date_diff('second', started_at, piece_ended_at) / duration_s else 1 end
+            as share_to
+
+    from (
+        select
+            imei,
+            started_at,
+            duration_s,
+            distance_km,
+            driving_s,
+            idle_s,
+            cast(piece_day as date) as activity_date,
+            greatest(started_at, piece_day) as piece_started_at,
+            least(ended_at, piece_day + interval 1 day) as piece_ended_at
+
+        from (
+            select
+                *,
+                unnest(generate_series(
+                    timezone('UTC', date_trunc('day', timezone('UTC', started_at))),
+                    timezone('UTC', date_trunc('day', timezone('UTC', greatest(ended_at - interval 1 second, started_at)))),
+                    interval 1 day
+                )) as piece_day
+            from report_trips
+        )
+    )
+
+),
+
+report_trip_pieces as (
+
+    -- Differences of rounded cumulative shares: a trip's pieces add up to the trip exactly.
+    select
+        imei,
+        started_at,
+        activity_date,
+        piece_started_at,
+        piece_ended_at,
+        cast(round(distance_km * share_to, 3) as decimal(18, 3))
+            - cast(round(distance_km * share_from, 3) as decimal(18, 3)) as distance_km,
+        cast(round(driving_s * share_to) as bigint) - cast(round(driving_s * share_from) as bigint) as driving_s,
+        cast(round(idle_s * share_to) as bigint) - cast(round(idle_s * share_from) as bigint) as idle_s
+
+    from report_trip_day_spans
+
+),
+
+report_trip_days as (
+
+    select
+        imei,
+        activity_date,
+        sum(distance_km) as distance_km,
+        sum(driving_s) as driving_seconds,
+        sum(idle_s) as idle_seconds,
+        count(*) filter (where cast(timezone('UTC', started_at) as date) = activity_date) as trip_count
+
+    from report_trip_pieces
+    group by imei, activity_date
+
+),
+
+stop_pieces as (
+
+    select
+        imei,
+        part_date,
+        stop_kind,
+        greatest(started_at, timezone('UTC', cast(part_date as timestamp))) as piece_started_at,
+        least(ended_at, timezone('UTC', cast(part_date as timestamp)) + interval 1 day) as piece_ended_at
+
+    from event_parts
+    where event_type = 'stop'
+
+),
+
+report_stop_overlaps as (
+
+    -- A report-only trip within a derived stop (a long gap in one place counts as a stop): the report says
+    -- the vehicle was driving then, so that time is not standing.
+    select
+        stop_pieces.imei,
+        stop_pieces.part_date as activity_date,
+        stop_pieces.stop_kind,
+        date_diff(
+            'second',
+            greatest(stop_pieces.piece_started_at, report_trip_pieces.piece_started_at),
+            least(stop_pieces.piece_ended_at, report_trip_pieces.piece_ended_at)
+        ) as overlap_s
+
+    from stop_pieces
+    inner join report_trip_pieces
+        on report_trip_pieces.imei = stop_pieces.imei
+        and report_trip_pieces.activity_date = stop_pieces.part_date
+        and report_trip_pieces.piece_started_at < stop_pieces.piece_ended_at
+        and stop_pieces.piece_started_at < report_trip_pieces.piece_ended_at
+
+),
+
+report_stop_overlap_days as (
+
+    select
+        imei,
+        activity_date,
+        sum(overlap_s) filter (where stop_kind = 'idling') as idling_overlap_s,
+        sum(overlap_s) filter (where stop_kind <> 'idling') as parked_overlap_s
+
+    from report_stop_overlaps
+    group by imei, activity_date
 
 ),
 
@@ -74,22 +204,34 @@ event_days as (
 
 ),
 
+device_days as (
+
+    -- Days with a fix, and days a report-only trip touches although no fix of them was loaded.
+    select imei, fix_date as activity_date from position_days
+    union
+    select imei, activity_date from report_trip_days
+
+),
+
 final as (
 
     select
-        position_days.imei || '_' || strftime(position_days.fix_date, '%Y-%m-%d') as device_day_id,
-        position_days.imei,
+        device_days.imei || '_' || strftime(device_days.activity_date, '%Y-%m-%d') as device_day_id,
+        device_days.imei,
         devices.device_name,
-        position_days.fix_date as activity_date,
-        cast(round(coalesce(event_days.distance_km, 0), 3) as double) as distance_km,
-        coalesce(event_days.driving_seconds, 0) as driving_seconds,
-        coalesce(event_days.idle_seconds, 0) as idle_seconds,
-        coalesce(event_days.parked_seconds, 0) as parked_seconds,
-        coalesce(event_days.trip_count, 0) as trip_count,
+        device_days.activity_date,
+        cast(round(coalesce(event_days.distance_km, 0) + coalesce(report_trip_days.distance_km, 0), 3) as double)
+            as distance_km,
+        coalesce(event_days.driving_seconds, 0) + coalesce(report_trip_days.driving_seconds, 0) as driving_seconds,
+        coalesce(event_days.idle_seconds, 0) + coalesce(report_trip_days.idle_seconds, 0)
+            - coalesce(report_stop_overlap_days.idling_overlap_s, 0) as idle_seconds,
+        coalesce(event_days.parked_seconds, 0) - coalesce(report_stop_overlap_days.parked_overlap_s, 0)
+            as parked_seconds,
+        coalesce(event_days.trip_count, 0) + coalesce(report_trip_days.trip_count, 0) as trip_count,
         coalesce(event_days.stop_count, 0) as stop_count,
         position_days.max_speed_kmh,
-        position_days.fix_count,
-        position_days.gps_jump_count,
+        coalesce(position_days.fix_count, 0) as fix_count,
+        coalesce(position_days.gps_jump_count, 0) as gps_jump_count,
         position_days.first_fix_at,
         position_days.last_fix_at,
         -- The share of the day whose state is known: inside a derived trip or stop.
@@ -103,14 +245,23 @@ final as (
         coalesce(alarm_days.geofence_alarm_count, 0) as geofence_alarm_count,
         coalesce(alarm_days.other_alarm_count, 0) as other_alarm_count
 
-    from position_days
+    from device_days
+    left join position_days
+        on device_days.imei = position_days.imei
+        and device_days.activity_date = position_days.fix_date
     left join event_days
-        on position_days.imei = event_days.imei
-        and position_days.fix_date = event_days.activity_date
-    left join devices on position_days.imei = devices.imei
+        on device_days.imei = event_days.imei
+        and device_days.activity_date = event_days.activity_date
+    left join report_trip_days
+        on device_days.imei = report_trip_days.imei
+        and device_days.activity_date = report_trip_days.activity_date
+    left join report_stop_overlap_days
+        on device_days.imei = report_stop_overlap_days.imei
+        and device_days.activity_date = report_stop_overlap_days.activity_date
+    left join devices on device_days.imei = devices.imei
     left join alarm_days
-        on position_days.imei = alarm_days.imei
-        and position_days.fix_date = alarm_days.alarm_date
+        on device_days.imei = alarm_days.imei
+        and device_days.activity_date = alarm_days.alarm_date
 
 )
 
