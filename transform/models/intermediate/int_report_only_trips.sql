@@ -115,12 +115,7 @@ report_trips as (
 unmatched as (
 
     select * from report_trips
-    where not exists (
-        select 1 from derived
-        where derived.imei = report_trips.imei
-            and derived.started_at < report_trips.ended_at
-            and report_trips.started_at < derived.ended_at
-    )
+    where {{ is_report_only('report_trips', ['derived']) }}
 
 ),
 
@@ -252,13 +247,7 @@ standing_mileage as (
 final as (
 
     select * from judged
-    where source = 'api_mileage'
-        or not exists (
-            select 1 from standing_mileage
-            where standing_mileage.imei = judged.imei
-                and standing_mileage.started_at < judged.ended_at
-                and judged.started_at < standing_mileage.ended_at
-        )
+    where source = 'api_mileage' or ({{ is_report_only('judged', ['standing_mileage']) }})
 
 )
 

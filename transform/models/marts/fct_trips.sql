@@ -176,9 +176,7 @@ api_matches as (
 
     from derived_in_scope
     inner join mileage_report
-        on mileage_report.imei = derived_in_scope.imei
-        and mileage_report.started_at < derived_in_scope.ended_at
-        and derived_in_scope.started_at < mileage_report.ended_at
+        on {{ overlaps('mileage_report', 'derived_in_scope') }}
     group by derived_in_scope.trip_id
 
 ),
@@ -193,9 +191,7 @@ push_matches as (
 
     from derived_in_scope
     inner join push_reports
-        on push_reports.imei = derived_in_scope.imei
-        and push_reports.started_at < derived_in_scope.ended_at
-        and derived_in_scope.started_at < push_reports.ended_at
+        on {{ overlaps('push_reports', 'derived_in_scope') }}
     group by derived_in_scope.trip_id
 
 ),
