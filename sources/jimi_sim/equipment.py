@@ -36,6 +36,8 @@ _MC_TYPES = {
     # A vehicle tracker with a Bluetooth TAG/beacon module: answers jimi.device.location.getTagMsg.
     "tag": ("LL01-TAG",),
 }
+# The TAG-capable models: the product finds TAG devices by model, and a launcher tells it these.
+TAG_MODELS: tuple[str, ...] = _MC_TYPES["tag"]
 _BRANDS = {
     "car": ("Toyota", "Nissan", "Mazda"),
     "van": ("Toyota", "Nissan"),
