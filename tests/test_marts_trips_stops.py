@@ -336,8 +336,8 @@ def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_thr
     """The simulator's mileage report counts the drift as short trips (as real platforms do). While some of
     the device's fixes are still late, the report trips over those gaps stand; once every fix is in, the
     fixes cover each report trip densely in one place, so none is a trip, and the days agree with that."""
-    from orchestration.loading import load_jimi
-    from sources.jimi_sim.server import running_simulator
+    from orchestration.engine.polling import load_jimi
+    from sources.jimi_sim.server import create_app, running_simulator
     from sources.jimi_sim.settings import SimSettings
     from sources.jimi_sim.trace import load_traces
 
@@ -349,24 +349,25 @@ def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_thr
     assert len(reported) == 76 and round(sum(trip.distance_km for trip in reported), 2) == 2.17
 
     # Right after the night some blocks of fixes are still late (they arrive up to 7 days late).
-    now = end
-    with running_simulator(SimSettings(devices=1, now=now, traces=(str(DRIFT_TRACE),))) as url:
-        load_jimi(["devices", "track_points", "trips", "parking"], start=start, end=end, base_url=url, now=now)
-    run_dbt(warehouse, "run")
-    early = _drift_marts(warehouse)
-    standing = _drift_report_trips_standing(warehouse, reported)
-    assert early["api_trips"] == 76 and 0 < len(standing) < 76
-    assert set(early["trips"]) == standing and set(early["rejected"]) == report_ids - standing
-    assert {row[0] for row in early["trips"].values()} == {"api_mileage"}
-    # The days count exactly the trips that stand (driving inside the one derived stop is not parking).
-    assert sum(day[2] for day in early["days"]) == sum(row[2] for row in early["trips"].values())
-    assert sum(day[5] for day in early["days"]) == len(standing)
-    assert round(sum(day[1] for day in early["days"]), 3) == round(sum(row[1] for row in early["trips"].values()), 3)
+    # One simulator (one account) throughout; its clock moves on a week for the second load.
+    settings = SimSettings(devices=1, now=end, traces=(str(DRIFT_TRACE),))
+    app = create_app(settings)
+    with running_simulator(settings, app=app) as url:
+        load_jimi(["devices", "track_points", "trips", "parking"], start=start, end=end, **source_args(url), now=end)
+        run_dbt(warehouse, "run")
+        early = _drift_marts(warehouse)
+        standing = _drift_report_trips_standing(warehouse, reported)
+        assert early["api_trips"] == 76 and 0 < len(standing) < 76
+        assert set(early["trips"]) == standing and set(early["rejected"]) == report_ids - standing
+        assert {row[0] for row in early["trips"].values()} == {"api_mileage"}
+        # The days count exactly the trips that stand (driving inside the one derived stop is not parking).
+        assert sum(day[2] for day in early["days"]) == sum(row[2] for row in early["trips"].values())
+        assert sum(day[5] for day in early["days"]) == len(standing)
+        assert round(sum(day[1] for day in early["days"]), 3) == round(sum(row[1] for row in early["trips"].values()), 3)
 
-    # A week later every fix has arrived; the window is loaded again and the marts built incrementally.
-    now = end + timedelta(days=8)
-    with running_simulator(SimSettings(devices=1, now=now, traces=(str(DRIFT_TRACE),))) as url:
-        load_jimi(["track_points", "trips", "parking"], start=start, end=end, base_url=url, now=now)
+        # A week later every fix has arrived; the window is loaded again and the marts built incrementally.
+        now = app.state.sim.clock.advance(8 * 86400)
+        load_jimi(["track_points", "trips", "parking"], start=start, end=end, **source_args(url), now=now)
     run_dbt(warehouse, "run")
     marts = _drift_marts(warehouse)
 
