@@ -24,12 +24,11 @@ alarms as (
 
 ),
 
-report_trips as (
+trips as (
 
-    -- Trips only a report knows (no derived trip overlaps them and the fixes do not reject them):
-    -- fct_trips keeps them, so the days count them too.
+    -- Every trip of fct_trips - derived, and report-only ones the fixes do not reject - so the days add
+    -- up to fct_trips exactly.
     select * from {{ ref('fct_trips') }}
-    where source <> 'derived'
 
 ),
 
@@ -86,7 +85,8 @@ report_trip_day_spans as (
                     timezone('UTC', date_trunc('day', timezone('UTC', greatest(ended_at - interval 1 second, started_at)))),
                     interval 1 day
                 )) as piece_day
-            from report_trips
+            from trips
+            where source <> 'derived'
         )
     )
 
@@ -110,7 +110,60 @@ report_trip_pieces as (
 
 ),
 
-report_trip_days as (
+derived_trip_day_spans as (
+
+    -- A derived trip over midnight is split as its segments fell (int_motion_events' day parts): the
+    -- shares are the parts of its distance driven by the end of the previous day and of this one.
+    select
+        trips.imei,
+        trips.trip_id,
+        trips.started_at,
+        trips.distance_km,
+        parts.part_date as activity_date,
+        parts.part_driving_s as driving_s,
+        parts.part_idle_s as idle_s,
+        sum(parts.part_distance_km) over trip_so_far - parts.part_distance_km as km_before,
+        sum(parts.part_distance_km) over trip_so_far as km_through,
+        sum(parts.part_distance_km) over (partition by trips.trip_id) as km_total,
+        parts.part_date = max(parts.part_date) over (partition by trips.trip_id) as is_last_piece
+
+    from trips
+    inner join event_parts as parts
+        on parts.event_id = trips.trip_id
+        and parts.event_type = 'trip'
+    where trips.source = 'derived'
+    window trip_so_far as (partition by trips.trip_id order by parts.part_date rows unbounded preceding)
+
+),
+
+derived_trip_pieces as (
+
+    -- The trip's rounded distance times the rounded cumulative shares, differenced: its pieces add up to
+    -- fct_trips' distance_km exactly (the last piece's share is 1 by definition, not by float division).
+    select
+        imei,
+        started_at,
+        activity_date,
+        cast(round(distance_km * case
+            when is_last_piece then 1.0 when km_total > 0 then km_through / km_total else 0.0 end, 3) as decimal(18, 3))
+            - cast(round(distance_km * case
+                when km_total > 0 then km_before / km_total else 0.0 end, 3) as decimal(18, 3)) as distance_km,
+        driving_s,
+        idle_s
+
+    from derived_trip_day_spans
+
+),
+
+trip_pieces as (
+
+    select imei, started_at, activity_date, distance_km, driving_s, idle_s from derived_trip_pieces
+    union all
+    select imei, started_at, activity_date, distance_km, driving_s, idle_s from report_trip_pieces
+
+),
+
+trip_days as (
 
     select
         imei,
@@ -120,7 +173,7 @@ report_trip_days as (
         sum(idle_s) as idle_seconds,
         count(*) filter (where cast(timezone('UTC', started_at) as date) = activity_date) as trip_count
 
-    from report_trip_pieces
+    from trip_pieces
     group by imei, activity_date
 
 ),
@@ -177,24 +230,15 @@ report_stop_overlap_days as (
 
 event_days as (
 
-    -- Trips and stops split at UTC midnight: each segment counts on the day of its later fix.
+    -- Stops split at UTC midnight (trips are counted from fct_trips, in trip_days), and the day's time
+    -- inside any derived trip or stop.
     select
         imei,
         part_date as activity_date,
-        sum(case when event_type = 'trip' then part_distance_km else 0 end) as distance_km,
-        sum(case when event_type = 'trip' then part_driving_s else 0 end) as driving_seconds,
-        -- Standing with the engine on: halts inside trips, and idling stops.
-        sum(
-            case
-                when event_type = 'trip' then part_idle_s
-                when stop_kind = 'idling' then part_duration_s
-                else 0
-            end
-        ) as idle_seconds,
+        sum(case when event_type = 'stop' and stop_kind = 'idling' then part_duration_s else 0 end)
+            as idling_seconds,
         sum(case when event_type = 'stop' and stop_kind <> 'idling' then part_duration_s else 0 end)
             as parked_seconds,
-        count(distinct case when event_type = 'trip' and cast(timezone('UTC', started_at) as date) = part_date
-            then event_id end) as trip_count,
         count(distinct case when event_type = 'stop' and cast(timezone('UTC', started_at) as date) = part_date
             then event_id end) as stop_count,
         sum(part_duration_s) as known_seconds
@@ -209,7 +253,7 @@ device_days as (
     -- Days with a fix, and days a report-only trip touches although no fix of them was loaded.
     select imei, fix_date as activity_date from position_days
     union
-    select imei, activity_date from report_trip_days
+    select imei, activity_date from trip_days
 
 ),
 
@@ -220,14 +264,14 @@ final as (
         device_days.imei,
         devices.device_name,
         device_days.activity_date,
-        cast(round(coalesce(event_days.distance_km, 0) + coalesce(report_trip_days.distance_km, 0), 3) as double)
-            as distance_km,
-        coalesce(event_days.driving_seconds, 0) + coalesce(report_trip_days.driving_seconds, 0) as driving_seconds,
-        coalesce(event_days.idle_seconds, 0) + coalesce(report_trip_days.idle_seconds, 0)
+        cast(coalesce(trip_days.distance_km, 0) as double) as distance_km,
+        coalesce(trip_days.driving_seconds, 0) as driving_seconds,
+        -- Standing with the engine on: halts inside trips, and idling stops.
+        coalesce(trip_days.idle_seconds, 0) + coalesce(event_days.idling_seconds, 0)
             - coalesce(report_stop_overlap_days.idling_overlap_s, 0) as idle_seconds,
         coalesce(event_days.parked_seconds, 0) - coalesce(report_stop_overlap_days.parked_overlap_s, 0)
             as parked_seconds,
-        coalesce(event_days.trip_count, 0) + coalesce(report_trip_days.trip_count, 0) as trip_count,
+        coalesce(trip_days.trip_count, 0) as trip_count,
         coalesce(event_days.stop_count, 0) as stop_count,
         position_days.max_speed_kmh,
         coalesce(position_days.fix_count, 0) as fix_count,
@@ -252,9 +296,9 @@ final as (
     left join event_days
         on device_days.imei = event_days.imei
         and device_days.activity_date = event_days.activity_date
-    left join report_trip_days
-        on device_days.imei = report_trip_days.imei
-        and device_days.activity_date = report_trip_days.activity_date
+    left join trip_days
+        on device_days.imei = trip_days.imei
+        and device_days.activity_date = trip_days.activity_date
     left join report_stop_overlap_days
         on device_days.imei = report_stop_overlap_days.imei
         and device_days.activity_date = report_stop_overlap_days.activity_date
