@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 
@@ -19,10 +21,18 @@ def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_dat
             "select count(*), count(distinct imei), sum(distance_km) from marts.fct_device_days"
         ).fetchall()[0]
         dim = warehouse.execute("select count(*) from marts.dim_devices").fetchall()[0][0]
+        accounts = warehouse.execute(
+            "select source_account, count(*) from marts.dim_devices group by all"
+        ).fetchall()
+        recorded = warehouse.execute("select base_url from jimi_raw.jimi_accounts").fetchall()
     finally:
         warehouse.close()
     assert devices == 6
     assert dim == 6
+    # Every device names the account it was read from: the simulator's user at the URL the demo polled.
+    [(base_url,)] = recorded
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/route/rest", base_url)
+    assert accounts == [(f"sim_fleet@{base_url}", 6)]
     assert points > 1000
     assert duplicates == 0
     assert 1 <= point_devices <= 6
