@@ -1,9 +1,9 @@
-{#- Two device events (rows with imei, started_at, ended_at) overlap: the same device, and each starts
-    before the other ends (events that only touch do not overlap). -#}
-{% macro overlaps(left, right) -%}
+{#- Two device events (rows with imei and a start and an end, `started_at` and `ended_at` unless named)
+    overlap: the same device, and each starts before the other ends (events that only touch do not). -#}
+{% macro overlaps(left, right, starts='started_at', ends='ended_at') -%}
     {{ left }}.imei = {{ right }}.imei
-        and {{ left }}.started_at < {{ right }}.ended_at
-        and {{ right }}.started_at < {{ left }}.ended_at
+        and {{ left }}.{{ starts }} < {{ right }}.{{ ends }}
+        and {{ right }}.{{ starts }} < {{ left }}.{{ ends }}
 {%- endmacro %}
 
 

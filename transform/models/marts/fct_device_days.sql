@@ -208,10 +208,8 @@ report_stop_overlaps as (
 
     from stop_pieces
     inner join report_trip_pieces
-        on report_trip_pieces.imei = stop_pieces.imei
+        on {{ overlaps('report_trip_pieces', 'stop_pieces', 'piece_started_at', 'piece_ended_at') }}
         and report_trip_pieces.activity_date = stop_pieces.part_date
-        and report_trip_pieces.piece_started_at < stop_pieces.piece_ended_at
-        and stop_pieces.piece_started_at < report_trip_pieces.piece_ended_at
 
 ),
 
