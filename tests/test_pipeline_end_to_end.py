@@ -42,19 +42,26 @@ def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_dat
 def test_published_marts_equal_warehouse_marts_when_published(demo_data):
     published = duckdb.connect(str(demo_data / "published" / "marts.duckdb"), read_only=True)
     try:
-        tables = {row[0] for row in published.execute("select table_name from duckdb_tables()").fetchall()}
+        tables = set(published.execute("select schema_name, table_name from duckdb_tables()").fetchall())
         published_rows = published.execute("select * from fct_device_days order by device_day_id").fetchall()
+        published_usage = published.execute("select * from health.fct_api_usage order by api_usage_id").fetchall()
     finally:
         published.close()
     warehouse = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         warehouse_rows = warehouse.execute("select * from marts.fct_device_days order by device_day_id").fetchall()
+        warehouse_usage = warehouse.execute("select * from health.fct_api_usage order by api_usage_id").fetchall()
+        health_in_marts = warehouse.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name like 'fct_%_usage'"
+        ).fetchone()[0]
     finally:
         warehouse.close()
-    assert tables == {
+    # The marts in the published file's default schema, the ingestion-health models in their own.
+    assert tables == {("main", name) for name in (
         "dim_devices", "fct_device_days", "fct_trips", "fct_rejected_report_trips", "fct_stops", "device_latest_status",
         "fct_device_freshness",
         "fct_alarms", "fct_obd_readings", "fct_fault_codes", "dim_geofences", "fct_geofence_visits", "fct_alarm_media",
-        "fct_ingest_windows", "fct_api_usage", "fct_push_batches",
-    }  # fmt: skip
+    )} | {("health", name) for name in ("fct_ingest_windows", "fct_api_usage", "fct_push_batches")}  # fmt: skip
     assert published_rows == warehouse_rows
+    assert published_usage == warehouse_usage and len(warehouse_usage) > 5
+    assert health_in_marts == 0
