@@ -1,5 +1,6 @@
 """The dbt project's conventions, checked on its files: one YAML beside each model (its columns, tests and
-unit tests) that states the model's grain and tests its key."""
+unit tests) that states the model's grain and tests its key, and each raw column's type declared once, in
+its source's `_sources.yml`."""
 
 from __future__ import annotations
 
@@ -56,3 +57,23 @@ def test_every_model_states_its_grain_and_tests_its_key():
         for key in keys:
             assert all("not_null" in columns.get(name, {}) for name in key), (sql.stem, key)
 
+
+
+def test_staging_reads_every_raw_table_through_its_declared_columns():
+    """Each staging model reads one raw table with `source_or_empty(source, table)`, which casts to the types
+    the source's YAML declares; no SQL lists column types of its own (a seed's are its `column_types`)."""
+    declared = {}
+    for path in (MODELS / "staging").rglob("_sources.yml"):
+        [source] = yaml.safe_load(path.read_text())["sources"]
+        for table in source["tables"]:
+            declared[(source["name"], table["name"])] = {column["name"]: column.get("data_type") for column in table.get("columns", [])}
+    read = set()
+    for sql in (MODELS / "staging").rglob("*.sql"):
+        calls = re.findall(r"source_or_empty\('(\w+)', '(\w+)'\)", sql.read_text())
+        assert len(calls) == 1 and "source(" not in sql.read_text().replace("source_or_empty(", ""), sql.stem
+        read |= set(calls)
+    assert len(read) == 25
+    for key in read:
+        assert declared[key] and all(declared[key].values()), key
+    for sql in SQL:
+        assert not re.search(r"(source|ref)_or_empty\([^)]*\{", sql.read_text()), sql.stem

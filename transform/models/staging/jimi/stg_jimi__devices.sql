@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('jimi', 'devices') }}
+    select * from {{ source_or_empty('jimi', 'devices') }}
 
 ),
 
