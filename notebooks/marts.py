@@ -39,15 +39,22 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """The mart tables available by name."""
-    return [row[0] for row in connection.execute("select table_name from duckdb_tables() where database_name = 'marts' order by 1").fetchall()]
+    """The published tables as a query names them: the marts bare (`fct_trips`), the ingestion-health models
+    with their schema (`health.fct_api_usage`)."""
+    rows = connection.execute(
+        "select case when schema_name = 'main' then table_name else schema_name || '.' || table_name end "
+        "from duckdb_tables() where database_name = 'marts' order by schema_name <> 'main', 1"
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """The columns of one mart table, in order (empty when the table is not published)."""
+    """The columns of one published table (named as `tables()` names it), in order; empty when not published."""
+    schema, _, name = table.rpartition(".")
     rows = connection.execute(
-        "select column_name from duckdb_columns() where database_name = 'marts' and table_name = ? order by column_index",
-        [table],
+        "select column_name from duckdb_columns() where database_name = 'marts' and schema_name = ? "
+        "and table_name = ? order by column_index",
+        [schema or "main", name],
     ).fetchall()
     return [row[0] for row in rows]
 

@@ -25,6 +25,11 @@ RAW_DATASET = "jimi_raw"
 PUSH_DATASET = PUSH_SETTINGS.DATASET_NAME
 INGEST_DATASET = "jimi_ingest"
 MART_SCHEMA = "marts"
+# The ingestion-health models (transform/models/health) have a schema of their own.
+HEALTH_SCHEMA = "health"
+# What the publisher copies for readers: warehouse schema -> schema of the published file. The marts go to
+# its default schema, so readers name them bare (`fct_trips`); health keeps its name (`health.fct_api_usage`).
+PUBLISHED_SCHEMAS = {MART_SCHEMA: "main", HEALTH_SCHEMA: HEALTH_SCHEMA}
 
 
 class SettingError(ValueError):

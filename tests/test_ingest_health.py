@@ -251,11 +251,13 @@ def test_push_batch_recorded_with_files_items_rows_and_quarantine_when_loaded(da
     assert json.loads(row[8]) == summary.rows_by_table and row[7] == sum(summary.rows_by_table.values()) > 0
 
 
-def build_and_publish(data_dir: Path, tmp_path: Path) -> None:
-    """dbt run of the health and freshness marts (own target folder; their tests run in the full build), then
+HEALTH_AND_FRESHNESS = ("+fct_device_freshness", "+fct_ingest_windows", "+fct_api_usage", "+fct_push_batches")
+
+
+def build_and_publish(data_dir: Path, tmp_path: Path, select: tuple[str, ...] = HEALTH_AND_FRESHNESS) -> None:
+    """dbt run of the health and freshness models (own target folder; their tests run in the full build), then
     the published copy."""
     env = {**os.environ, **project.current().dbt_env()}
-    select = ["+fct_device_freshness", "+fct_ingest_windows", "+fct_api_usage", "+fct_push_batches"]
     with writer_lock():
         subprocess.run(
             [str(ROOT / ".venv" / "bin" / "dbt"), "build", "--quiet", "--profiles-dir", ".", "--exclude-resource-type", "test", "--target-path",
@@ -326,6 +328,24 @@ def test_freshness_mart_flags_silenced_device_and_checks_fail_then_pass(silenced
     # And an endpoint with too few calls to judge is not failed.
     results = check_results(JIMI_HEALTH_MIN_CALLS="1000")
     assert results["endpoint_error_share"][0] is True
+
+
+def test_health_models_leave_the_mart_schema_when_an_older_warehouse_is_built(data_dir: Path, tmp_path: Path):
+    """A warehouse built when the health models lived in `marts` has copies there that dbt no longer builds;
+    the next build drops them, so the published copy has the health models only under `health`."""
+    warehouse = data_dir / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    connection = duckdb.connect(str(warehouse))
+    connection.execute("create schema marts; create table marts.fct_api_usage as select 1 as stale")
+    connection.close()
+    build_and_publish(data_dir, tmp_path, select=("+fct_api_usage",))
+    assert rows(warehouse, "select schema_name, table_name from duckdb_tables() where table_name = 'fct_api_usage'") == [
+        ("health", "fct_api_usage")
+    ]
+    # fct_api_usage is built on fct_ingest_windows.
+    assert rows(project.current().published_path, "select schema_name, table_name from duckdb_tables() order by 2") == [
+        ("health", "fct_api_usage"), ("health", "fct_ingest_windows")
+    ]
 
 
 def test_checks_warn_without_failing_the_run_when_nothing_is_published(data_dir: Path):

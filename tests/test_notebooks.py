@@ -76,6 +76,11 @@ def test_marts_helper_opens_only_the_published_copy_when_connected(demo_data, mo
         db.execute("create table marts.main.scratch as select 1")
     assert {"fct_trips", "fct_stops", "fct_alarms", "fct_obd_readings", "fct_fault_codes", "device_latest_status",
             "fct_device_freshness", "dim_devices", "fct_device_days"} <= set(marts.tables(db))
+    # The ingestion-health models keep their schema in the published copy.
+    assert [name for name in marts.tables(db) if "." in name] == [
+        "health.fct_api_usage", "health.fct_ingest_windows", "health.fct_push_batches"
+    ]
+    assert marts.columns(db, "health.fct_api_usage")[:3] == ["api_usage_id", "usage_date", "method"]
     window = marts.scope(db)
     days = marts.query(db, "select imei, activity_date from fct_device_days where {where}", window, date_column="activity_date")
     assert len(days) == db.execute("select count(*) from fct_device_days").fetchone()[0]

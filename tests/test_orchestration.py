@@ -42,8 +42,8 @@ DBT_KEYS = {
     ),
     *(
         f"marts/{name}"
-        for name in ("dim_devices", "fct_device_days", "fct_trips", "fct_stops", "device_latest_status")
-        + ("fct_device_freshness", "fct_alarms", "fct_obd_readings", "fct_fault_codes")
+        for name in ("dim_devices", "fct_device_days", "fct_trips", "fct_rejected_report_trips", "fct_stops")
+        + ("device_latest_status", "fct_device_freshness", "fct_alarms", "fct_obd_readings", "fct_fault_codes")
         + ("dim_geofences", "fct_geofence_visits", "fct_alarm_media")
     ),
 }
@@ -52,9 +52,9 @@ DBT_KEYS |= {
     "staging/stg_jimi_ingest__api_windows",
     "staging/stg_jimi_ingest__api_runs",
     "staging/stg_jimi_ingest__push_batches",
-    "marts/fct_ingest_windows",
-    "marts/fct_api_usage",
-    "marts/fct_push_batches",
+    "health/fct_ingest_windows",
+    "health/fct_api_usage",
+    "health/fct_push_batches",
 }
 # Seeds and snapshots are dbt assets too, so `dbt build` under the dbt asset loads and snapshots them.
 DBT_SEED_AND_SNAPSHOT_KEYS = {"seeds/alarm_types", "seeds/dtc_codes", "seeds/api_method_limits", "snapshots/snap_jimi__devices"}
@@ -63,7 +63,12 @@ DBT_SEED_AND_SNAPSHOT_KEYS = {"seeds/alarm_types", "seeds/dtc_codes", "seeds/api
 def test_definitions_have_exact_polling_and_transform_asset_keys_when_loaded():
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert POLLING_KEYS | DBT_KEYS | DBT_SEED_AND_SNAPSHOT_KEYS | {"published_marts"} <= keys
-    assert {key for key in keys if key.startswith(("jimi/", "staging/stg_jimi", "marts/"))} == POLLING_KEYS | DBT_KEYS
+    assert {key for key in keys if key.startswith(("jimi/", "staging/stg_jimi", "marts/", "health/"))} == POLLING_KEYS | DBT_KEYS
+
+
+def test_published_marts_follow_every_mart_and_health_model_when_loaded():
+    parents = {key.to_user_string() for key in defs.resolve_asset_graph().get(AssetKey("published_marts")).parent_keys}
+    assert parents == {key for key in DBT_KEYS if key.startswith(("marts/", "health/"))}
 
 
 def test_definitions_join_lineage_when_dbt_sources_resolve_to_dlt_assets():

@@ -22,7 +22,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.engine.warehouse import publish_marts, writer_lock
-from orchestration.settings import MART_SCHEMA, PROJECT_DIR, Settings, current
+from orchestration.settings import PROJECT_DIR, PUBLISHED_SCHEMAS, Settings, current
 
 from .runs import cron_schedule
 
@@ -86,16 +86,17 @@ def dbt_definitions(settings: Settings) -> tuple[list[AssetsDefinition], list, l
 
     @asset(
         key="published_marts",
-        # Every mart dbt builds; the publisher copies the whole mart schema.
-        deps=[key for key in jimi_dbt_assets.keys if key.path[0] == MART_SCHEMA],
+        # Every model of the published schemas (marts, health); the publisher copies them whole.
+        deps=[key for key in jimi_dbt_assets.keys if key.path[0] in PUBLISHED_SCHEMAS],
         group_name="transform",
         kinds={"duckdb"},
-        description="A read-only copy of the marts for notebooks and other readers, swapped in atomically.",
+        description="A read-only copy of the marts (and, as health.*, the ingestion-health models) for notebooks "
+        "and other readers, swapped in atomically.",
     )
     def published_marts() -> MaterializeResult:
         with writer_lock():
             counts = publish_marts()
-        return MaterializeResult(metadata={f"rows_{table}": rows for table, rows in counts.items()})
+        return MaterializeResult(metadata={f"rows_{table.replace('.', '__')}": rows for table, rows in counts.items()})
 
     transform_job = define_asset_job(
         "transform",

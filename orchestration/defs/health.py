@@ -21,9 +21,11 @@ from pathlib import Path
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from orchestration.engine.health import error_shares, read_published, silent_devices
-from orchestration.settings import HealthThresholds, current
+from orchestration.settings import HEALTH_SCHEMA, HealthThresholds, current
 
 PUBLISHED = "published_marts"
+# The health model the error-share check reads, as the published copy names it.
+WINDOWS = f"{HEALTH_SCHEMA}.fct_ingest_windows"
 
 
 def _missing(table: str) -> AssetCheckResult:
@@ -58,9 +60,9 @@ def silence_result(now: datetime, thresholds: HealthThresholds, path: Path | Non
 
 
 def error_share_result(now: datetime, thresholds: HealthThresholds, path: Path | None = None) -> AssetCheckResult:
-    shares = read_published(path, "fct_ingest_windows", lambda db: error_shares(db, now, thresholds.error_window_hours))
+    shares = read_published(path, WINDOWS, lambda db: error_shares(db, now, thresholds.error_window_hours))
     if shares is None:
-        return _missing("fct_ingest_windows")
+        return _missing(WINDOWS)
     failing = [
         row for row in shares if row["calls"] >= thresholds.min_calls and row["error_share"] > thresholds.max_error_share
     ]

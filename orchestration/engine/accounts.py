@@ -39,7 +39,7 @@ from .warehouse import writer_lock
 
 TABLE = f"{project.RAW_DATASET}.jimi_accounts"
 # Schemas a reset drops: the polled raw data and what dbt builds (dbt builds them again from the raw data).
-RESET_SCHEMAS = (project.RAW_DATASET, "staging", "intermediate", "marts", "health", "snapshots", "seeds")
+RESET_SCHEMAS = (project.RAW_DATASET, "staging", "intermediate", project.MART_SCHEMA, project.HEALTH_SCHEMA, "snapshots", "seeds")
 _CREATE = f"""
 create schema if not exists {project.RAW_DATASET};
 create table if not exists {TABLE} (

@@ -1,7 +1,8 @@
-"""Reading ingestion health from the published marts: silent devices and error shares per API method.
+"""Reading ingestion health from the published copy: silent devices and error shares per API method.
 
-Plain functions over the published copy (`data/published/marts.duckdb`), never the warehouse, so they take no
-lock and never block a writer; the asset checks in `defs/health.py` call them after every publish.
+Plain functions over the published copy (`data/published/marts.duckdb`: the marts by name, the health models
+as `health.<model>`), never the warehouse, so they take no lock and never block a writer; the asset checks in
+`defs/health.py` call them after every publish.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ def _published(path: Path | None = None) -> duckdb.DuckDBPyConnection | None:
 
 
 def _has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(connection.execute("select 1 from duckdb_tables() where table_name = ?", [table]).fetchall())
+    """Whether the published copy has `table`, named as readers name it (`fct_x`, or `health.fct_x`)."""
+    schema, _, name = table.rpartition(".")
+    return bool(
+        connection.execute(
+            "select 1 from duckdb_tables() where schema_name = ? and table_name = ?", [schema or "main", name]
+        ).fetchall()
+    )
 
 
 def silent_devices(connection: duckdb.DuckDBPyConnection, now: datetime, silent_after_minutes: float) -> list[dict]:
@@ -55,7 +62,7 @@ def error_shares(connection: duckdb.DuckDBPyConnection, now: datetime, window_ho
     rows = connection.execute(
         """
         select method, sum(calls) as calls, sum(errors) as errors
-        from fct_ingest_windows
+        from health.fct_ingest_windows
         where started_at >= ?
         group by method
         order by method
@@ -69,7 +76,7 @@ def error_shares(connection: duckdb.DuckDBPyConnection, now: datetime, window_ho
 
 
 def read_published(path: Path | None, table: str, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T | None:
-    """`read(connection)` on the published copy, or None when there is none or it lacks the mart `table`."""
+    """`read(connection)` on the published copy, or None when there is none or it lacks `table`."""
     connection = _published(path)
     if connection is None:
         return None

@@ -1,4 +1,4 @@
-"""Taking turns on the DuckDB warehouse, and publishing the marts for readers.
+"""Taking turns on the DuckDB warehouse, and publishing the marts (and ingestion health) for readers.
 
 DuckDB admits one writing process per file and refuses other openers while it writes, immediately. So every
 writer (a dlt load, a dbt build, a publish) holds `writer_lock()` — a file lock that waits its turn for a
@@ -55,17 +55,18 @@ def load_locked(pipeline: dlt.Pipeline, warehouse: Path | None = None) -> LoadIn
         return load_on_connection(pipeline, warehouse)
 
 
-def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+def schema_tables(connection: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
     rows = connection.execute(
         "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
         "order by table_name",
-        [catalog, project.MART_SCHEMA],
+        [catalog, schema],
     ).fetchall()
     return [name for (name,) in rows]
 
 
 def publish_marts(warehouse: Path | None = None, published: Path | None = None) -> dict[str, int]:
-    """Copy every table of the mart schema into a fresh file and swap it in; returns rows per table.
+    """Copy every table of the published schemas (the marts, ingestion health) into a fresh file and swap it
+    in; returns rows per table as readers name it (`fct_trips`, `health.fct_api_usage`).
 
     The caller holds the writer lock, so no load is writing while the warehouse is read.
     """
@@ -79,9 +80,12 @@ def publish_marts(warehouse: Path | None = None, published: Path | None = None) 
     try:
         connection.execute(f"attach '{warehouse}' as wh (read_only)")
         connection.execute(f"attach '{staging}' as pub")
-        for table in mart_tables(connection, "wh"):
-            connection.execute(f'create table pub.main."{table}" as select * from wh.{project.MART_SCHEMA}."{table}"')
-            counts[table] = connection.execute(f'select count(*) from pub.main."{table}"').fetchall()[0][0]
+        for schema, target in project.PUBLISHED_SCHEMAS.items():
+            connection.execute(f'create schema if not exists pub."{target}"')
+            for table in schema_tables(connection, "wh", schema):
+                connection.execute(f'create table pub."{target}"."{table}" as select * from wh."{schema}"."{table}"')
+                name = table if target == "main" else f"{target}.{table}"
+                counts[name] = connection.execute(f'select count(*) from pub."{target}"."{table}"').fetchall()[0][0]
         connection.execute("detach pub")
         connection.execute("detach wh")
     except BaseException:

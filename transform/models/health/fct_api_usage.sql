@@ -9,10 +9,7 @@ windows as (
 limits as (
 
     -- The seed; without it (a `dbt run` loads no seeds) the limits are unknown, not an error.
-    select * from {{ ref_or_empty('api_method_limits', {
-        'method': 'varchar', 'max_calls_per_min': 'integer', 'max_imeis_per_call': 'integer',
-        'max_window_days': 'integer', 'max_rows_per_query': 'integer'
-    }) }}
+    select * from {{ ref_or_empty('api_method_limits') }}
 
 ),
 

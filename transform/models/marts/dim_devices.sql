@@ -91,7 +91,8 @@ listed as (
         true as is_listed,
         devices.is_enabled,
         devices.expires_at,
-        devices.activated_at
+        devices.activated_at,
+        devices.source_account
 
     from devices
     left join groups on devices.group_id = groups.group_id
@@ -144,7 +145,9 @@ unlisted as (
         false as is_listed,
         null::boolean as is_enabled,
         null::timestamptz as expires_at,
-        null::timestamptz as activated_at
+        null::timestamptz as activated_at,
+        -- A push names no account.
+        null::varchar as source_account
 
     from seen
     anti join listed on seen.imei = listed.imei

@@ -130,9 +130,7 @@ report_matches as (
 
     from derived_in_scope
     inner join parking_report
-        on parking_report.imei = derived_in_scope.imei
-        and parking_report.started_at < derived_in_scope.ended_at
-        and derived_in_scope.started_at < parking_report.ended_at
+        on {{ overlaps('parking_report', 'derived_in_scope') }}
     group by derived_in_scope.stop_id
 
 ),
@@ -183,22 +181,11 @@ report_only as (
     from parking_report
     {% if is_incremental() %}
     inner join redo_from using (imei)
-    where parking_report.started_at >= redo_from.redo_from
-        and not exists (
-    {% else %}
-    where not exists (
     {% endif %}
-            select 1 from derived
-            where derived.imei = parking_report.imei
-                and derived.started_at < parking_report.ended_at
-                and parking_report.started_at < derived.ended_at
-        )
-        and not exists (
-            select 1 from derived_trips
-            where derived_trips.imei = parking_report.imei
-                and derived_trips.started_at < parking_report.ended_at
-                and parking_report.started_at < derived_trips.ended_at
-        )
+    where {{ is_report_only('parking_report', ['derived', 'derived_trips']) }}
+    {% if is_incremental() %}
+        and parking_report.started_at >= redo_from.redo_from
+    {% endif %}
 
 ),
 

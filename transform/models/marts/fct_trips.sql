@@ -3,18 +3,26 @@
         materialized='incremental',
         incremental_strategy='replace_tail',
         replace_tail_order='started_at',
+        pre_hook="{% if is_incremental() %}
+            delete from {{ this }} where source <> 'derived' and trip_id not in (
+                select trip_id from {{ ref('int_report_only_trips') }} where rejection_reason is null)
+            {% endif %}",
         on_schema_change='fail'
     )
 }}
 
 {#-
     Derived trips, reconciled with the API's mileage report and the devices' pushed trip reports; report
-    trips that no derived trip overlaps (no fixes were loaded for them) are kept with their own source.
+    trips that no derived trip overlaps are kept with their own source unless the device's own fixes show
+    it parked throughout (int_report_only_trips; the rejected ones are in fct_rejected_report_trips).
 
-    Incremental runs redo each device's trips from the earlier of: a day before its first derived trip
-    that changed (re-derived differently, new or gone), and reconcile_lookback_days before its newest trip
-    (reports for recent days keep arriving and are re-polled for a week). Reports loaded for older days (a
-    long backfill) need a --full-refresh.
+    Incremental runs redo each device's trips from the earliest of: a day before its first derived trip
+    that changed (re-derived differently, new or gone), the first report-only trip that is new or no longer
+    kept, and reconcile_lookback_days before its newest trip (reports for recent days keep arriving and are
+    re-polled for a week). A report-only trip no longer kept (now rejected, or a derived trip covers it) is
+    deleted first, wherever it is (the pre-hook): its device may have nothing else to redo, and replace_tail
+    only replaces the tails of devices in the batch. Changed distances of report trips loaded for older
+    days (a long backfill) need a --full-refresh.
 -#}
 
 with
@@ -36,6 +44,14 @@ push_reports as (
     select * from {{ ref('stg_jimi_push__trip_reports') }}
     -- Only the end report has the trip's totals; a start report alone is a trip still under way.
     where trip_phase = 'end' and ended_at is not null
+
+),
+
+report_trips as (
+
+    -- Report trips no derived trip overlaps, less those the fixes reject.
+    select * from {{ ref('int_report_only_trips') }}
+    where rejection_reason is null
 
 ),
 
@@ -73,6 +89,28 @@ changed as (
 
 ),
 
+report_keys as (
+
+    select trip_id, imei, started_at, ended_at from report_trips
+
+),
+
+existing_reports as (
+
+    select trip_id, imei, started_at, ended_at
+    from {{ this }}
+    where source <> 'derived'
+
+),
+
+changed_reports as (
+
+    (select * from report_keys except select * from existing_reports)
+    union all
+    (select * from existing_reports except select * from report_keys)
+
+),
+
 bounds as (
 
     select
@@ -80,6 +118,12 @@ bounds as (
         min(started_at) - interval 1 day as redo_from
 
     from changed
+    group by imei
+
+    union all
+
+    select imei, min(started_at) as redo_from
+    from changed_reports
     group by imei
 
     union all
@@ -105,9 +149,7 @@ all_devices as (
 
     select imei from derived
     union
-    select imei from mileage_report
-    union
-    select imei from push_reports
+    select imei from report_trips
 
 ),
 
@@ -134,9 +176,7 @@ api_matches as (
 
     from derived_in_scope
     inner join mileage_report
-        on mileage_report.imei = derived_in_scope.imei
-        and mileage_report.started_at < derived_in_scope.ended_at
-        and derived_in_scope.started_at < mileage_report.ended_at
+        on {{ overlaps('mileage_report', 'derived_in_scope') }}
     group by derived_in_scope.trip_id
 
 ),
@@ -151,9 +191,7 @@ push_matches as (
 
     from derived_in_scope
     inner join push_reports
-        on push_reports.imei = derived_in_scope.imei
-        and push_reports.started_at < derived_in_scope.ended_at
-        and derived_in_scope.started_at < push_reports.ended_at
+        on {{ overlaps('push_reports', 'derived_in_scope') }}
     group by derived_in_scope.trip_id
 
 ),
@@ -190,94 +228,37 @@ derived_trips as (
 
 ),
 
-api_only as (
+report_only as (
 
     select
-        mileage_report.imei || '_a_' || cast(epoch(mileage_report.started_at) as bigint) as trip_id,
-        mileage_report.imei,
-        'api_mileage' as source,
-        mileage_report.started_at,
-        mileage_report.ended_at,
-        date_diff('second', mileage_report.started_at, mileage_report.ended_at) as duration_s,
-        mileage_report.run_s as driving_s,
-        mileage_report.idle_s,
-        cast(mileage_report.distance_km as decimal(18, 6)) as distance_km,
-        mileage_report.max_speed_kmh,
-        mileage_report.start_lat,
-        mileage_report.start_lng,
-        mileage_report.end_lat,
-        mileage_report.end_lng,
-        cast(null as decimal(18, 6)) as fuel_used_l,
+        report_trips.trip_id,
+        report_trips.imei,
+        report_trips.source,
+        report_trips.started_at,
+        report_trips.ended_at,
+        date_diff('second', report_trips.started_at, report_trips.ended_at) as duration_s,
+        report_trips.driving_s,
+        report_trips.idle_s,
+        report_trips.distance_km,
+        report_trips.max_speed_kmh,
+        report_trips.start_lat,
+        report_trips.start_lng,
+        report_trips.end_lat,
+        report_trips.end_lng,
+        report_trips.fuel_used_l,
         cast(null as bigint) as fix_count,
         false as is_open,
-        1 as api_trip_count,
-        cast(mileage_report.distance_km as decimal(18, 6)) as api_distance_km,
-        mileage_report.distance_raw_unit as api_distance_raw_unit,
-        0 as push_trip_count,
-        cast(null as decimal(18, 6)) as push_distance_km
+        case when report_trips.source = 'api_mileage' then 1 else 0 end as api_trip_count,
+        case when report_trips.source = 'api_mileage' then report_trips.distance_km end as api_distance_km,
+        report_trips.distance_raw_unit as api_distance_raw_unit,
+        case when report_trips.source = 'push_trip_report' then 1 else 0 end as push_trip_count,
+        case when report_trips.source = 'push_trip_report' then report_trips.distance_km end as push_distance_km
 
-    from mileage_report
+    from report_trips
     {% if is_incremental() %}
     inner join redo_from using (imei)
-    where mileage_report.started_at >= redo_from.redo_from
-        and not exists (
-    {% else %}
-    where not exists (
+    where report_trips.started_at >= redo_from.redo_from
     {% endif %}
-            select 1 from derived
-            where derived.imei = mileage_report.imei
-                and derived.started_at < mileage_report.ended_at
-                and mileage_report.started_at < derived.ended_at
-        )
-
-),
-
-push_only as (
-
-    select
-        push_reports.imei || '_p_' || cast(epoch(push_reports.started_at) as bigint) as trip_id,
-        push_reports.imei,
-        'push_trip_report' as source,
-        push_reports.started_at,
-        push_reports.ended_at,
-        date_diff('second', push_reports.started_at, push_reports.ended_at) as duration_s,
-        greatest(date_diff('second', push_reports.started_at, push_reports.ended_at) - push_reports.idle_s, 0)
-            as driving_s,
-        push_reports.idle_s,
-        cast(push_reports.distance_km as decimal(18, 6)) as distance_km,
-        cast(null as double) as max_speed_kmh,
-        push_reports.start_lat,
-        push_reports.start_lng,
-        push_reports.end_lat,
-        push_reports.end_lng,
-        cast(push_reports.fuel_l as decimal(18, 6)) as fuel_used_l,
-        cast(null as bigint) as fix_count,
-        false as is_open,
-        0 as api_trip_count,
-        cast(null as decimal(18, 6)) as api_distance_km,
-        cast(null as varchar) as api_distance_raw_unit,
-        1 as push_trip_count,
-        cast(push_reports.distance_km as decimal(18, 6)) as push_distance_km
-
-    from push_reports
-    {% if is_incremental() %}
-    inner join redo_from using (imei)
-    where push_reports.started_at >= redo_from.redo_from
-        and not exists (
-    {% else %}
-    where not exists (
-    {% endif %}
-            select 1 from derived
-            where derived.imei = push_reports.imei
-                and derived.started_at < push_reports.ended_at
-                and push_reports.started_at < derived.ended_at
-        )
-        and not exists (
-            select 1 from mileage_report
-            where mileage_report.imei = push_reports.imei
-                and mileage_report.started_at < push_reports.ended_at
-                and push_reports.started_at < mileage_report.ended_at
-        )
 
 ),
 
@@ -285,9 +266,7 @@ unioned as (
 
     select * from derived_trips
     union all
-    select * from api_only
-    union all
-    select * from push_only
+    select * from report_only
 
 ),
 

@@ -2,19 +2,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'alarms', {
-        'imei': 'varchar',
-        'alarm_time': 'timestamptz',
-        'alarm_type_id': 'varchar',
-        'alarm_type_name': 'varchar',
-        'position_time': 'timestamptz',
-        'lat': 'double',
-        'lng': 'double',
-        'speed_kmh': 'double',
-        'geofence_id': 'varchar',
-        'device_name': 'varchar',
-        'model': 'varchar',
-    }) }}
+    {{ source_or_empty('jimi', 'alarms') }}
 
 ),
 

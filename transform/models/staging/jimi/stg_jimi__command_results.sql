@@ -4,11 +4,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'command_results', {
-        'imei': 'varchar', 'send_time': 'timestamptz', 'template_id': 'varchar', 'command_name': 'varchar',
-        'command_text': 'varchar', 'reply_content': 'varchar', 'status_code': 'smallint', 'status': 'varchar',
-        'is_executed': 'boolean', 'is_offline': 'boolean', 'sender': 'varchar'
-    }) }}
+    {{ source_or_empty('jimi', 'command_results') }}
 
 ),
 

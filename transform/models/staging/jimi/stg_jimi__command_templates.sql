@@ -3,10 +3,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'command_templates', {
-        'imei': 'varchar', 'template_id': 'varchar', 'template_name': 'varchar', 'template_content': 'varchar',
-        'template_explain': 'varchar', 'template_help': 'varchar', 'supports_offline': 'boolean'
-    }) }}
+    {{ source_or_empty('jimi', 'command_templates') }}
 
 )
 

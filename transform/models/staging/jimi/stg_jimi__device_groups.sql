@@ -2,10 +2,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'device_groups', {
-        'group_id': 'varchar',
-        'group_name': 'varchar',
-    }) }}
+    {{ source_or_empty('jimi', 'device_groups') }}
 
 ),
 

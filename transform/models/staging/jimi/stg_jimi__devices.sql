@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('jimi', 'devices') }}
+    select * from {{ source_or_empty('jimi', 'devices') }}
 
 ),
 
@@ -24,7 +24,9 @@ renamed as (
         nullif(trim(group_name), '') as group_name,
         coalesce(enabled, true) as is_enabled,
         expires_at,
-        activated_at
+        activated_at,
+        -- The Jimi account the device list was read from (`user@base_url`, never a secret).
+        source_account
 
     from source
 

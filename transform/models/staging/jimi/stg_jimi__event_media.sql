@@ -5,12 +5,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'event_media', {
-        'imei': 'varchar', 'alarm_time': 'timestamptz', 'event_type_id': 'varchar', 'event_type_name': 'varchar',
-        'file_url': 'varchar', 'create_time': 'timestamptz', 'lat': 'double', 'lng': 'double',
-        'media_kind': 'varchar', 'mime_type': 'varchar', 'camera_channel': 'smallint',
-        'file_size_bytes': 'bigint', 'thumb_url': 'varchar'
-    }) }}
+    {{ source_or_empty('jimi', 'event_media') }}
 
 ),
 

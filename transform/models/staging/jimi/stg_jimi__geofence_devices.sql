@@ -3,9 +3,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'geofence_devices', {
-        'fence_id': 'varchar', 'imei': 'varchar', 'alert_types': 'varchar'
-    }) }}
+    {{ source_or_empty('jimi', 'geofence_devices') }}
 
 )
 

@@ -2,14 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi', 'live_locations', {
-        'imei': 'varchar', 'gps_time': 'timestamptz', 'heartbeat_time': 'timestamptz', 'lat': 'double',
-        'lng': 'double', 'speed_kmh': 'double', 'direction_deg': 'double', 'acc_on': 'boolean',
-        'is_online': 'boolean', 'pos_type': 'smallint', 'satellites': 'smallint', 'gsm_signal_level': 'smallint',
-        'battery_pct': 'double', 'external_power_raw': 'double', 'battery_power_raw': 'double',
-        'temperature_c': 'double', 'tracker_oil_raw': 'double', 'odometer_km': 'double',
-        'is_expired': 'boolean', 'is_activated': 'boolean', 'location_desc': 'varchar', 'device_name': 'varchar'
-    }) }}
+    select * from {{ source_or_empty('jimi', 'live_locations') }}
 
 ),
 

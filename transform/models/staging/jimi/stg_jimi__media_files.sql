@@ -4,11 +4,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'media_files', {
-        'imei': 'varchar', 'file_url': 'varchar', 'create_time': 'timestamptz', 'alarm_time': 'timestamptz',
-        'camera_channel': 'smallint', 'media_kind': 'varchar', 'mime_type': 'varchar',
-        'file_size_bytes': 'bigint', 'thumb_url': 'varchar'
-    }) }}
+    {{ source_or_empty('jimi', 'media_files') }}
 
 ),
 

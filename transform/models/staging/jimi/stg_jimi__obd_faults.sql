@@ -3,13 +3,7 @@ with
 source as (
 
     -- Absent until the first DTC is polled: source_or_empty then yields no rows with these types.
-    {{ source_or_empty('jimi', 'obd_faults', {
-        'imei': 'varchar',
-        'event_time': 'timestamptz',
-        'fault_code': 'varchar',
-        'fault_detail': 'varchar',
-        'device_name': 'varchar',
-    }) }}
+    {{ source_or_empty('jimi', 'obd_faults') }}
 
 ),
 

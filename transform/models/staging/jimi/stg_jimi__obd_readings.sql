@@ -2,19 +2,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'obd_readings', {
-        'imei': 'varchar',
-        'report_time': 'timestamptz',
-        'odometer_km': 'double',
-        'device_mileage_km': 'double',
-        'fuel_remaining_l': 'double',
-        'fuel_remaining_pct': 'double',
-        'coolant_temp_c': 'double',
-        'battery_voltage_raw': 'double',
-        'engine_rpm': 'double',
-        'speed_kmh': 'double',
-        'vin': 'varchar',
-    }) }}
+    {{ source_or_empty('jimi', 'obd_readings') }}
 
 ),
 

@@ -2,11 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi', 'parking', {
-        'imei': 'varchar', 'start_time': 'timestamptz', 'end_time': 'timestamptz', 'duration_s': 'bigint',
-        'stop_seconds': 'bigint', 'lat': 'double', 'lng': 'double', 'address': 'varchar', 'acc_on': 'boolean',
-        'stop_kind': 'varchar', 'device_name': 'varchar'
-    }) }}
+    select * from {{ source_or_empty('jimi', 'parking') }}
 
 ),
 

@@ -8,12 +8,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'platform_geofences', {
-        'fence_id': 'varchar', 'fence_name': 'varchar', 'fence_type': 'varchar', 'coordinates': 'varchar',
-        'center_lat': 'double', 'center_lng': 'double', 'radius_m': 'double', 'fence_color': 'varchar',
-        'description': 'varchar', 'alert_types': 'varchar', 'stay_time_in_days': 'bigint',
-        'stay_time_out_days': 'bigint'
-    }) }}
+    {{ source_or_empty('jimi', 'platform_geofences') }}
 
 ),
 

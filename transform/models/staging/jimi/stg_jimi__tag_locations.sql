@@ -3,10 +3,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi', 'tag_locations', {
-        'imei': 'varchar', 'gps_time': 'timestamptz', 'lat': 'double', 'lng': 'double', 'speed_kmh': 'double',
-        'direction_deg': 'double', 'pos_type': 'smallint', 'satellites': 'smallint'
-    }) }}
+    {{ source_or_empty('jimi', 'tag_locations') }}
 
 ),
 

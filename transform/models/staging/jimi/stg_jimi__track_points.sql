@@ -2,11 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi', 'track_points', {
-        'imei': 'varchar', 'gps_time': 'timestamptz', 'lat': 'double', 'lng': 'double',
-        'speed_kmh': 'double', 'direction_deg': 'double', 'pos_type': 'smallint', 'satellites': 'smallint',
-        'acc_on': 'boolean', 'ignition_on': 'boolean', 'altitude_m': 'double'
-    }) }}
+    select * from {{ source_or_empty('jimi', 'track_points') }}
 
 ),
 

@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi', 'trips', {
-        'imei': 'varchar', 'start_time': 'timestamptz', 'end_time': 'timestamptz', 'start_lat': 'double',
-        'start_lng': 'double', 'end_lat': 'double', 'end_lng': 'double', 'run_seconds': 'bigint',
-        'idle_seconds': 'bigint', 'distance_raw': 'double', 'distance_raw_unit': 'varchar',
-        'distance_km': 'double', 'avg_speed_kmh': 'double', 'max_speed_kmh': 'double'
-    }) }}
+    select * from {{ source_or_empty('jimi', 'trips') }}
 
 ),
 

@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi_ingest', 'api_runs', {
-        'run_resource_id': 'varchar', 'run_id': 'varchar', 'resource': 'varchar', 'mode': 'varchar',
-        'started_at': 'timestamptz', 'finished_at': 'timestamptz', 'status': 'varchar', 'error': 'varchar',
-        'calls': 'bigint', 'retries': 'bigint', 'rows_loaded': 'bigint', 'rows_by_table_json': 'varchar',
-        'load_ids_json': 'varchar'
-    }) }}
+    select * from {{ source_or_empty('jimi_ingest', 'api_runs') }}
 
 ),
 

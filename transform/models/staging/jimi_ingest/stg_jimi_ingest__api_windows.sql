@@ -2,17 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi_ingest', 'api_windows', {
-        'window_id': 'varchar', 'run_id': 'varchar', 'resource': 'varchar', 'method': 'varchar',
-        'window_start': 'timestamptz', 'window_end': 'timestamptz', 'imei': 'varchar', 'imeis': 'varchar',
-        'device_count': 'bigint', 'calls': 'bigint', 'errors': 'bigint', 'retries_1006': 'bigint',
-        'retries_1004': 'bigint', 'retries_minus1': 'bigint', 'retries_1005': 'bigint', 'retries_http': 'bigint',
-        'retries_timeout': 'bigint', 'retries_connection': 'bigint', 'retries_bad_body': 'bigint',
-        'rows_returned': 'bigint', 'rows_loaded': 'bigint', 'latency_p50_ms': 'double',
-        'latency_p95_ms': 'double', 'latency_max_ms': 'double', 'peak_calls_per_s': 'bigint',
-        'peak_calls_per_min': 'bigint', 'started_at': 'timestamptz', 'finished_at': 'timestamptz',
-        'status': 'varchar', 'error': 'varchar', 'run_status': 'varchar'
-    }) }}
+    select * from {{ source_or_empty('jimi_ingest', 'api_windows') }}
 
 ),
 

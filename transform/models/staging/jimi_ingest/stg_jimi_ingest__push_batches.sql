@@ -2,13 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi_ingest', 'push_batches', {
-        'push_batch_id': 'varchar', 'run_id': 'varchar', 'batch': 'varchar', 'started_at': 'timestamptz',
-        'finished_at': 'timestamptz', 'status': 'varchar', 'error': 'varchar', 'files_loaded': 'bigint',
-        'files_already_loaded': 'bigint', 'files_quarantined': 'bigint', 'quarantined_json': 'varchar',
-        'items': 'bigint', 'items_to_other_pushes': 'bigint', 'rows_loaded': 'bigint',
-        'rows_by_table_json': 'varchar'
-    }) }}
+    select * from {{ source_or_empty('jimi_ingest', 'push_batches') }}
 
 ),
 

@@ -2,29 +2,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi_push', 'alarms', {
-        'imei': 'varchar',
-        'alarm_time': 'timestamptz',
-        'alarm_cleared': 'boolean',
-        'alarm_type_id': 'varchar',
-        'alarm_type_name': 'varchar',
-        'record_type': 'varchar',
-        'msg_class': 'integer',
-        'gate_time': 'timestamptz',
-        'lat': 'double',
-        'lng': 'double',
-        'speed_kmh': 'double',
-        'direction_deg': 'double',
-        'alert_value': 'varchar',
-        'standard_alarm_value': 'bigint',
-        'alarm_serial_no': 'bigint',
-        'alarm_level': 'integer',
-        'fence_id': 'varchar',
-        'driver_id': 'varchar',
-        'driver_name': 'varchar',
-        'file_url': 'varchar',
-        'received_at': 'timestamptz',
-    }) }}
+    {{ source_or_empty('jimi_push', 'alarms') }}
 
 ),
 

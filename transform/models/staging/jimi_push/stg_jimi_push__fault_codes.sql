@@ -3,17 +3,7 @@ with
 source as (
 
     -- Absent until the first DTC is pushed: source_or_empty then yields no rows with these types.
-    {{ source_or_empty('jimi_push', 'fault_codes', {
-        'imei': 'varchar',
-        'event_time': 'timestamptz',
-        'fault_code': 'varchar',
-        'fault_count': 'integer',
-        'status_flags': 'bigint',
-        'gate_time': 'timestamptz',
-        'lat': 'double',
-        'lng': 'double',
-        'received_at': 'timestamptz',
-    }) }}
+    {{ source_or_empty('jimi_push', 'fault_codes') }}
 
 ),
 

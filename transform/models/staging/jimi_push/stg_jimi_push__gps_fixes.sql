@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi_push', 'gps_fixes', {
-        'imei': 'varchar', 'gps_time': 'timestamptz', 'gate_time': 'timestamptz', 'lat': 'double',
-        'lng': 'double', 'speed_kmh': 'double', 'direction_deg': 'double', 'pos_type': 'smallint',
-        'satellites': 'smallint', 'acc_on': 'boolean', 'reuploaded': 'boolean', 'altitude_m': 'double',
-        'odometer_km': 'double', 'received_at': 'timestamptz'
-    }) }}
+    select * from {{ source_or_empty('jimi_push', 'gps_fixes') }}
 
 ),
 

@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi_push', 'heartbeats', {
-        'imei': 'varchar', 'gate_time': 'timestamptz', 'battery_pct': 'double', 'gsm_signal_pct': 'double',
-        'acc_on': 'boolean', 'fuel_cut': 'boolean', 'gps_fixed': 'boolean', 'remote_locked': 'boolean',
-        'charging': 'boolean', 'armed': 'boolean', 'temperature_c': 'double', 'voltage_v': 'double',
-        'status_word': 'bigint', 'received_at': 'timestamptz'
-    }) }}
+    select * from {{ source_or_empty('jimi_push', 'heartbeats') }}
 
 ),
 

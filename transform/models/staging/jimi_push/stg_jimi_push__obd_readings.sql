@@ -2,30 +2,7 @@ with
 
 source as (
 
-    {{ source_or_empty('jimi_push', 'obd_readings', {
-        'imei': 'varchar',
-        'event_time': 'timestamptz',
-        'push_time': 'timestamptz',
-        'gate_time': 'timestamptz',
-        'car_type': 'integer',
-        'acc_on': 'boolean',
-        'status_flags': 'bigint',
-        'lat': 'double',
-        'lng': 'double',
-        'engine_rpm': 'double',
-        'speed_kmh': 'double',
-        'coolant_temp_c': 'double',
-        'fuel_level_pct': 'double',
-        'fuel_remaining_l': 'double',
-        'engine_load_pct': 'double',
-        'throttle_pct': 'double',
-        'intake_pressure_kpa': 'double',
-        'odometer_km': 'double',
-        'device_mileage_km': 'double',
-        'battery_voltage_v': 'double',
-        'obd_json': 'varchar',
-        'received_at': 'timestamptz',
-    }) }}
+    {{ source_or_empty('jimi_push', 'obd_readings') }}
 
 ),
 

@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty('jimi_push', 'trip_reports', {
-        'imei': 'varchar', 'begin_time': 'timestamptz', 'end_time': 'timestamptz', 'trip_phase': 'varchar',
-        'trip_seq': 'bigint', 'duration_s': 'bigint', 'distance_km': 'double', 'fuel_l': 'double',
-        'idle_s': 'double', 'begin_lat': 'double', 'begin_lng': 'double', 'end_lat': 'double',
-        'end_lng': 'double', 'gate_time': 'timestamptz', 'received_at': 'timestamptz'
-    }) }}
+    select * from {{ source_or_empty('jimi_push', 'trip_reports') }}
 
 ),
 
