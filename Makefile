@@ -70,8 +70,14 @@ account-reset: install  ## drop every account's polled data and the marts built 
 notebook: install  ## JupyterLab on 127.0.0.1 over the published marts
 	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lint: install  ## ruff check
-	$(VENV)/bin/ruff check sources orchestration tests bench
+# Every check runs, so one pass shows every problem; the target fails naming the checks that failed.
+LINT_PATHS := sources orchestration tests bench
+lint: install  ## ruff check, ruff format --check, mypy (the packages in pyproject's [tool.mypy]); names failures
+	@failed=""; \
+	$(VENV)/bin/ruff check $(LINT_PATHS) || failed="$$failed ruff-check"; \
+	$(VENV)/bin/ruff format --check $(LINT_PATHS) || failed="$$failed ruff-format"; \
+	$(PY) -m mypy || failed="$$failed mypy"; \
+	if [ -n "$$failed" ]; then echo "make lint: failed:$$failed" >&2; exit 1; fi
 
 clean:  ## delete data/ (warehouse, marts, cursors, Dagster home) and dbt's build output
 	rm -rf data transform/target transform/logs

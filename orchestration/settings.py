@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sources.jimi_push import settings as PUSH_SETTINGS
 from sources.jimi_push.settings import LANDING_ENV
@@ -143,7 +144,10 @@ def current() -> Settings:
     return Settings.from_env()
 
 
-def _number(env: Mapping[str, str], name: str, kind: type, default: float) -> int | float:
+_Number = TypeVar("_Number", int, float)
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[_Number], default: _Number) -> _Number:
     text = env.get(name)
     if text is None or text == "":
         return kind(default)

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterEvent, DagsterEventType, DagsterRunStatus
-from dagster._core.test_utils import create_run_for_test, create_test_daemon_workspace_context, instance_for_test
+from dagster._core.test_utils import (
+    create_run_for_test,
+    create_test_daemon_workspace_context,
+    instance_for_test,
+)
 from dagster._core.workspace.load_target import ModuleTarget
 from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
 

@@ -27,7 +27,7 @@ from sources.jimi_sim.settings import EXACT, SimSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from push_samples import land_samples  # noqa: E402
+from push_samples import land_samples
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SETTINGS = SimSettings(devices=3, now=NOW, token_get_min_interval_s=0, **EXACT)
@@ -81,7 +81,7 @@ def test_polling_run_fails_at_its_start_naming_the_settings_when_no_account_is_c
     assert "jimi_raw" not in schemas(warehouse)
     assert not (data_dir / "dlt").exists()
     assert rows(warehouse, "select resource, status, starts_with(error, 'AccountNotConfigured: no Jimi account') "
-                           "from jimi_ingest.api_runs order by resource") == [  # fmt: skip
+                           "from jimi_ingest.api_runs order by resource") == [
         ("devices", "failed", True),
         ("track_points", "failed", True),
     ]
@@ -191,7 +191,7 @@ def test_two_runs_of_one_pipeline_started_together_both_complete_with_correct_cu
         ]
         outputs = [child.communicate(timeout=300) for child in children]
     assert [child.returncode for child in children] == [0, 0], [err[-2000:] for _, err in outputs]
-    (first_in, first_out), (second_in, second_out) = sorted(json.loads(out) for out, _ in outputs)
+    (_first_in, first_out), (second_in, second_out) = sorted(json.loads(out) for out, _ in outputs)
     assert first_out <= second_in  # never both inside the pipeline
     warehouse = data_dir / "warehouse.duckdb"
     [(total, distinct)] = rows(warehouse, "select count(*), count(distinct (imei, alarm_time, alarm_type_id)) from jimi_raw.alarms")
@@ -213,7 +213,9 @@ def test_pipeline_lock_makes_a_second_holder_wait(data_dir):
 
     with pipeline_lock("jimi_alarms"):
         started = time.monotonic()
-        with pytest.raises(WarehouseBusy, match="pipeline jimi_alarms stayed busy for 1s"):
-            with pipeline_lock("jimi_alarms", wait_s=1.0):
-                pass
+        with (
+            pytest.raises(WarehouseBusy, match="pipeline jimi_alarms stayed busy for 1s"),
+            pipeline_lock("jimi_alarms", wait_s=1.0),
+        ):
+            pass
         assert time.monotonic() - started >= 1.0

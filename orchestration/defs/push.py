@@ -99,7 +99,7 @@ def jimi_push_assets(context: AssetExecutionContext, config: PushBatchConfig):
     for name, reason in summary.quarantined.items():
         context.log.warning(f"quarantined {name}: {reason}")
     for table in settings.TABLES:
-        metadata = {"rows_loaded": summary.rows_by_table.get(table, 0), "batches": summary.batches, "load_ids": summary.load_ids}
+        metadata: dict[str, int | list[str] | MetadataValue] = {"rows_loaded": summary.rows_by_table.get(table, 0), "batches": summary.batches, "load_ids": summary.load_ids}
         if table == settings.FILES_TABLE:
             metadata |= {
                 "files_loaded": summary.files_loaded,

@@ -89,9 +89,9 @@ def ensure_account(credentials: JimiCredentials) -> Account:
                 return _remember(account)
         if not accounts:
             return _remember(_insert(connection, credentials, "jimi", "first polling run"))
-    known = ", ".join(account.account_id for account in accounts)
+    ids = ", ".join(account.account_id for account in accounts)
     raise AccountMismatch(
-        f"this warehouse ({project.current().warehouse_path}) was loaded from the Jimi account {known}, and the "
+        f"this warehouse ({project.current().warehouse_path}) was loaded from the Jimi account {ids}, and the "
         f"configured account is {credentials.account_id}: polling refuses to mix two fleets. To load both into "
         "this warehouse run `make account-add`; to start this warehouse over for the new account, `make "
         "account-reset`; or point JIMI_DATA_DIR / JIMI_WAREHOUSE_PATH at another warehouse."

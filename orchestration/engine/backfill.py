@@ -12,12 +12,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Unpack
 
 import dlt
 import pyarrow as pa
 import pyarrow.parquet as pq
+from dlt.common.schema.typing import TDeleteInsertStrategyDict
 
-from sources.jimi import endpoint, jimi_source
+from sources.jimi import JimiCredentials, SourceOptions, endpoint, jimi_source
 from sources.jimi.callstats import CallStats
 
 from .. import settings as project
@@ -36,7 +38,15 @@ DUCKDB_ROW_GROUP_ROWS = 122_880
 BUFFER_BYTES = 64 * 2**20
 
 
-def load_window(resource: str, start: datetime, end: datetime, stats: CallStats, **source_args: object) -> LoadSummary:
+class WindowSourceArgs(SourceOptions, total=False):
+    """The `jimi_source` keywords a window load passes on: the source's options and the account."""
+
+    credentials: JimiCredentials | None
+
+
+def load_window(
+    resource: str, start: datetime, end: datetime, stats: CallStats, **source_args: Unpack[WindowSourceArgs]
+) -> LoadSummary:
     """Load one resource over [start, end), loading batches of answers while the API is still being read.
 
     The API is the slow side of a backfill: the source's worker pool walks the whole window on a producer
@@ -70,7 +80,10 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
     deduplicated and its merge only deletes the keys it replaces and inserts. The pipeline, named `name`,
     stores no cursor, so its working folder is removed once the batch is loaded.
     """
-    keys = endpoint(resource).key
+    entry = endpoint(resource)
+    if entry.disposition != "merge":
+        raise ValueError(f"a batch is merged on its key, and {resource} is replaced on every load")
+    keys = entry.key
     run = pipeline(name, throwaway=True)
 
     def unique_rows() -> Iterator[object]:
@@ -83,7 +96,9 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
             yield import_parquet(dedup.unique_on(table, keys), path)
 
     resumed = run.has_pending_data
-    chunk = dlt.resource(unique_rows(), name=resource, primary_key=keys, write_disposition={**endpoint(resource).write_disposition, "deduplicated": True})
+    # The registry's merge (delete-insert), told that the staged data is already unique on the key.
+    merge: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
+    chunk = dlt.resource(unique_rows(), name=resource, primary_key=keys, write_disposition=merge)
     # One schema name for every batch of a resource (by default it is the pipeline's, new each batch): the
     # warehouse then knows its version and dlt neither compares its columns nor stores it again per batch.
     schema = dlt.Schema(f"jimi_batch_{resource}")

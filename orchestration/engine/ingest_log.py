@@ -26,6 +26,7 @@ from pathlib import Path
 
 import dlt
 import orjson
+from dlt.common.schema.typing import TTableSchemaColumns
 from filelock import FileLock, Timeout
 
 from sources.jimi.callstats import RETRY_CAUSES, CallStats, redact, retry_column
@@ -39,8 +40,8 @@ PIPELINE_NAME = "jimi_ingest"
 # Environment variables whose values are secrets wherever they are set (see README, Configuration).
 SECRET_VARIABLES = ("SOURCES__JIMI__APP_SECRET", "SOURCES__JIMI__PASSWORD", "SOURCES__JIMI__PASSWORD_MD5", "JIMI_PUSH_TOKEN")
 
-_RETRY_COLUMNS = {f"retries_{retry_column(cause)}": {"data_type": "bigint"} for cause in RETRY_CAUSES}
-COLUMNS: dict[str, dict[str, dict]] = {
+_RETRY_COLUMNS: TTableSchemaColumns = {f"retries_{retry_column(cause)}": {"data_type": "bigint"} for cause in RETRY_CAUSES}
+COLUMNS: dict[str, TTableSchemaColumns] = {
     "api_windows": {
         "window_id": {"data_type": "text", "nullable": False},
         "run_id": {"data_type": "text", "nullable": False},

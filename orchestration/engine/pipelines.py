@@ -81,6 +81,8 @@ def run_source(
     lock (on one connection to `warehouse` when given: the file the pipeline's destination names). The
     caller holds the pipeline (`pipeline_lock`) when others may run it."""
     if resources:
+        if not isinstance(source, dlt.sources.DltSource):
+            raise TypeError(f"resources {list(resources)} are chosen from a source, not from resource {source.name}")
         source = source.with_resources(*resources)
     if pipeline.first_run and not pipeline.has_pending_data and pipeline.config.restore_from_destination:
         # A fresh working folder knows no cursors: restore them from the warehouse before extracting.
@@ -91,7 +93,7 @@ def run_source(
         drop_committed_extracts(pipeline)
         pipeline.normalize()
         load_locked(pipeline, warehouse)
-    pipeline.extract(source, schema=schema)
+    pipeline.extract(source, schema=schema)  # type: ignore[arg-type]  # dlt's stub omits the None its default is
     normalized = pipeline.normalize()
     summary = LoadSummary()
     for table, rows in ((normalized.row_counts if normalized else None) or {}).items():

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Unpack
 
-from sources.jimi import JimiCredentials, endpoint, jimi_source, load_credentials
+from sources.jimi import JimiCredentials, SourceOptions, endpoint, jimi_source, load_credentials
 from sources.jimi.callstats import CallStats
 
 from .. import settings as project
 from . import ingest_log
 from .accounts import Account, ensure_account, pipeline_name
-from .backfill import load_window
+from .backfill import WindowSourceArgs, load_window
 from .pipelines import LoadSummary, pipeline, pipeline_lock, run_source
 
 
@@ -45,7 +46,7 @@ def load_jimi(
     catch_up_days: int | None = None,
     run_id: str | None = None,
     credentials: JimiCredentials | None = None,
-    **source_args: object,
+    **source_args: Unpack[SourceOptions],
 ) -> LoadSummary:
     """Load Jimi resources, each in its own pipeline: incremental from the cursors by default, exactly
     [start, end) when both are given (cursors untouched), or the trailing `catch_up_days`."""
@@ -86,20 +87,23 @@ def _load_resource(
     records: dict[str, list[dict]],
     run_id: str,
     total: LoadSummary,
-    **source_args: object,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    catch_up_days: int | None,
+    **source_args: Unpack[WindowSourceArgs],
 ) -> LoadSummary:
     """One resource of a run, its outcome added to `records` (and its calls to `total`) whatever happens."""
     stats = CallStats(resource)
     started = datetime.now(UTC)
-    start, end = source_args.get("start"), source_args.get("end")
     try:
-        if isinstance(start, datetime) and isinstance(end, datetime) and endpoint(resource).history:
-            window_args = {key: value for key, value in source_args.items() if key not in ("start", "end", "catch_up_days")}
-            part = load_window(resource, start, end, stats, **window_args)
+        if start is not None and end is not None and endpoint(resource).history:
+            part = load_window(resource, start, end, stats, **source_args)
         else:
             name = pipeline_name(account, resource)
             with pipeline_lock(name):
-                part = run_source(pipeline(name), jimi_source(stats=stats, **source_args), [resource])
+                source = jimi_source(start=start, end=end, catch_up_days=catch_up_days, stats=stats, **source_args)
+                part = run_source(pipeline(name), source, [resource])
     except BaseException as exc:
         _merge(records, ingest_log.polling_records(run_id, resource, mode, stats, started, None, [], exc))
         raise

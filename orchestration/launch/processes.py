@@ -16,12 +16,16 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import cast
 
 BIN = Path(sys.executable).parent
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The processes `stop` has reaped: their pids may since be reused by anyone, so they are never signalled again.
+_STOPPED: weakref.WeakSet[subprocess.Popen] = weakref.WeakSet()
 
 
 class LaunchError(RuntimeError):
@@ -96,7 +100,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = 60.0) 
 
 def command_of(process: subprocess.Popen) -> str:
     """The program a `spawn`ed process runs (its args start with the signal-resetting launcher)."""
-    args = list(process.args)
+    args = list(cast("list[str]", process.args))  # `spawn` always passes a list of str
     return Path(args[3] if args[1:3] == ["-c", _WITH_DEFAULT_SIGNALS] else args[0]).name
 
 
@@ -141,7 +145,7 @@ def stop(process: subprocess.Popen, grace_s: float = 15.0) -> None:
 
     The child is reaped only at the end: until then its pid (the group's id) cannot be reused, so the
     signals reach nobody else's processes; a process already stopped here is never signalled again."""
-    if getattr(process, "stopped", False):
+    if process in _STOPPED:
         return
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)  # also when the child is gone but its group is not
@@ -152,7 +156,7 @@ def stop(process: subprocess.Popen, grace_s: float = 15.0) -> None:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    process.stopped = True  # its pid may now be reused by anyone
+    _STOPPED.add(process)  # its pid may now be reused by anyone
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import dlt
 
@@ -32,10 +33,30 @@ __all__ = [
     "ClientTuning",
     "Endpoint",
     "JimiCredentials",
+    "SourceOptions",
     "endpoint",
     "jimi_source",
     "load_credentials",
 ]
+
+
+class SourceOptions(TypedDict, total=False):
+    """`jimi_source`'s keywords other than the account, the window and the stats: what callers pass through
+    (`**options`) to it, typed so that a wrong name or type is caught where it is passed."""
+
+    imeis: Sequence[str] | None
+    initial_days: int
+    lookback_minutes: int | None
+    mileage_distance_unit: str
+    media_models: Sequence[str]
+    tag_models: Sequence[str]
+    max_workers: int
+    calls_per_second: float
+    max_attempts: int
+    backoff_s: float
+    timeout_s: float | None
+    token_dir: str
+    now: datetime | None
 
 
 @dlt.source(name="jimi", max_table_nesting=0)
@@ -96,7 +117,7 @@ def jimi_source(
             name=entry.name,
             primary_key=entry.key,
             write_disposition=entry.write_disposition,
-            columns=entry.columns,
+            columns=entry.columns,  # type: ignore[arg-type]  # dlt's stub omits the None its default is
         )
         for entry in ENDPOINTS
     ]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Self, TypeVar
+from typing import Self, TypeVar, overload
 
 import httpx
 import orjson
@@ -97,6 +97,14 @@ class JimiClient:
         self.close()
 
     # -- public calls -------------------------------------------------------------------------
+
+    @overload
+    def call(self, method: str, params: Mapping[str, object], context: str = "", decode: None = None) -> dict: ...
+
+    @overload
+    def call(
+        self, method: str, params: Mapping[str, object], context: str = "", *, decode: Callable[[bytes], T]
+    ) -> T: ...
 
     def call(
         self,

@@ -11,6 +11,7 @@ these settings (`AccountNotConfigured`). The simulator is configured the same wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 import dlt
 from dlt.common.configuration import with_config
@@ -70,7 +71,20 @@ def configured_credentials(
     return credentials_from(app_key, app_secret, user_id, password, password_md5, region, base_url, target)
 
 
-def load_credentials(**explicit: object) -> JimiCredentials:
+class ExplicitCredentials(TypedDict, total=False):
+    """`configured_credentials`' keywords: each one given wins over the configuration."""
+
+    app_key: str
+    app_secret: str
+    user_id: str
+    password: str | None
+    password_md5: str | None
+    region: str | None
+    base_url: str | None
+    target: str | None
+
+
+def load_credentials(**explicit: Unpack[ExplicitCredentials]) -> JimiCredentials:
     """`configured_credentials`, with dlt's missing-field error turned into one that names every setting."""
     try:
         return configured_credentials(**explicit)

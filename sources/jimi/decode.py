@@ -134,6 +134,7 @@ def decode(shape: Shape, body: bytes, key: str | None = None) -> pa.Table:
     except duckdb.InvalidInputException:
         # Malformed JSON (a body truncated in transit): never loaded, the caller fetches it again.
         raise MalformedBody(f"{shape.method}: body is not JSON ({len(body)} bytes)") from None
+    assert table is not None  # a select always has a result (duckdb types it optional for other statements)
     read, required = table.num_rows, [name for name in shape.keys if name != shape.key_column]
     table = _without_null_keys(table, required)
     if table.num_rows < read:
@@ -180,7 +181,7 @@ def total_of(body: bytes, *path: str) -> int | None:
     for key in path:
         node = node.get(key) if isinstance(node, dict) else None
     try:
-        return int(float(node)) if node not in (None, "") else None
+        return int(float(node)) if isinstance(node, (str, int, float)) and node != "" else None
     except (TypeError, ValueError):
         return None
 

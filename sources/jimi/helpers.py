@@ -21,7 +21,7 @@ def as_rows(payload: object, what: str) -> list[dict]:
 
 def number(value: object) -> float | None:
     """Numbers arrive as numbers or strings (discrepancy 18); empty or unparsable means unknown."""
-    if value is None or value == "":
+    if not isinstance(value, (str, int, float)) or value == "":  # None, or JSON's lists and objects
         return None
     try:
         return float(value)

@@ -20,11 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from . import settings
 from .resources import alarms_obd, commands, devices, fences, media, positions, reports
 from .run import SourceRun
+
+if TYPE_CHECKING:
+    from dlt.common.schema.typing import TDeleteInsertStrategyDict, TTableSchemaColumns, TWriteDispositionDict
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class Endpoint:
     span: timedelta | None = None
     lookback: timedelta | None = None
     # dlt column hints, for resources yielding Python rows (Arrow tables carry their own types).
-    columns: dict | None = None
+    columns: TTableSchemaColumns | None = None
 
     @property
     def history(self) -> bool:
@@ -80,7 +83,7 @@ class Endpoint:
         return self.cursor is not None
 
     @property
-    def write_disposition(self) -> dict:
+    def write_disposition(self) -> TWriteDispositionDict | TDeleteInsertStrategyDict:
         # delete-insert (not insert-only, which is faster) because it also collapses duplicates inside one
         # load: the API repeats fixes within an answer and at window boundaries.
         if self.disposition == "replace":

@@ -76,8 +76,11 @@ class TokenCache:
         with self._lock:
             cached, last_login = self._read()
             now = self.clock()
-            fresh = cached is not None and cached.usable(now, self.renew_margin_s)
-            if fresh and (invalid is None or cached.access_token != invalid.access_token):
+            if (
+                cached is not None
+                and cached.usable(now, self.renew_margin_s)
+                and (invalid is None or cached.access_token != invalid.access_token)
+            ):
                 return cached
             if last_login is not None:
                 wait = self.min_login_interval_s - (now - last_login).total_seconds()

@@ -32,7 +32,7 @@ def relative_name(file: Path) -> str:
 
 def pending_files(root: Path) -> list[Path]:
     """Landed files not yet claimed, oldest first (names start with the receive time)."""
-    found = []
+    found: list[Path] = []
     for path in settings.PUSH_PATHS:
         folder = root / path
         if not folder.is_dir():
@@ -50,7 +50,8 @@ def new_batch_id(now: datetime | None = None) -> str:
 
 def _move(files: Iterable[tuple[Path, Path]]) -> list[Path]:
     """Rename each source to its target; a source that is gone was taken by someone else and is skipped."""
-    moved, touched = [], set()
+    moved: list[Path] = []
+    touched: set[Path] = set()
     for source, target in files:
         target.parent.mkdir(parents=True, exist_ok=True)
         try:

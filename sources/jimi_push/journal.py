@@ -84,12 +84,11 @@ class Journal:
 
     def append(self, entries: list[Entry]) -> None:
         """Make the entries durable in the journal: one write, one fdatasync."""
-        if self._fd is None:
-            self._open()
+        fd = self._open() if self._fd is None else self._fd
         data = memoryview(b"".join(record(*entry) for entry in entries))
         while data:
-            data = data[os.write(self._fd, data) :]
-        os.fdatasync(self._fd)
+            data = data[os.write(fd, data) :]
+        os.fdatasync(fd)
         self.payloads += len(entries)
 
     def due(self) -> bool:
@@ -111,7 +110,7 @@ class Journal:
         _fsync_dir(self.folder)
         self.payloads = 0
 
-    def _open(self) -> None:
+    def _open(self) -> int:
         os.makedirs(self.folder, exist_ok=True)
         self._segments += 1
         self._path = os.path.join(self.folder, f"{self.prefix}-{self._segments:08d}.log")
@@ -120,6 +119,7 @@ class Journal:
         _fsync_dir(self.folder)  # the segment's own entry must survive before anything in it is acknowledged
         _fsync_dir(os.path.dirname(self.folder))
         self._fd, self.opened_at = fd, time.monotonic()
+        return fd
 
 
 def recover(root: Path, land_durably) -> int:

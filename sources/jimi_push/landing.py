@@ -149,7 +149,10 @@ def place(root: Path, entries: list[Entry], temporaries: list[str], flush: bool)
 
 def land(root: Path, path: str, items_json: bytes, item_count: int, fields: dict[str, str], now: datetime | None = None) -> Path:
     """Store one accepted payload durably; returns the landed file. Blocking."""
-    payload = Payload(path, items_json, item_count, fields, **({"received_at": now} if now else {}))
+    if now is None:
+        payload = Payload(path, items_json, item_count, fields)
+    else:
+        payload = Payload(path, items_json, item_count, fields, received_at=now)
     return commit(root, [payload])[0]
 
 
@@ -234,6 +237,8 @@ class Committer:
 
 def _syncfs(folder: str) -> None:
     """Flush the whole file system holding `folder` (everything this group wrote) in one call."""
+    if _libc is None:
+        raise RuntimeError("syncfs is not available on this system (SYNCFS_AVAILABLE is false)")
     descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         if _libc.syncfs(descriptor) != 0:

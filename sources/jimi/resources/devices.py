@@ -16,6 +16,8 @@ from ..errors import JimiResponseError
 from ..helpers import as_rows, number, parse_api_time
 
 if TYPE_CHECKING:
+    from dlt.common.schema.typing import TTableSchemaColumns
+
     from ..registry import Endpoint
     from ..run import SourceRun
 
@@ -48,7 +50,7 @@ DETAIL_FIELDS = {
     # currentMileage -> odometer_km, status "1"/"0" -> status_enabled (other values are not a status: null)
 }
 _TEXT = [*DEVICE_FIELDS.values(), *DETAIL_FIELDS.values(), "vin", "source_account"]
-DEVICE_COLUMNS = {
+DEVICE_COLUMNS: TTableSchemaColumns = {
     "imei": {"data_type": "text", "nullable": False},
     **{name: {"data_type": "text"} for name in _TEXT},
     "enabled": {"data_type": "bool"},
@@ -59,7 +61,7 @@ DEVICE_COLUMNS = {
     "fuel_l_per_100km": {"data_type": "double"},
     "odometer_km": {"data_type": "double"},
 }
-GROUP_COLUMNS = {
+GROUP_COLUMNS: TTableSchemaColumns = {
     "group_id": {"data_type": "text", "nullable": False},
     "group_name": {"data_type": "text"},
 }

@@ -8,7 +8,7 @@ the same answers: one listing per run (pages of 50, the method's maximum), share
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pyarrow as pa
 
@@ -91,7 +91,8 @@ def fence_pages(client: JimiClient, account: str) -> list[bytes]:
         params = {"account": account, "page_no": page_no, "page_size": settings.FENCE_PAGE_SIZE}
         body = client.call(settings.FENCE_LIST, params, f"account {account}", decode=_checked)
         bodies.append(body)
-        rows = len(((parse_json(settings.FENCE_LIST, body).get("result") or {}).get("rows")) or [])
+        answer = cast(dict, parse_json(settings.FENCE_LIST, body))  # the client checked: an object, code 0
+        rows = len(((answer.get("result") or {}).get("rows")) or [])
         total = total_of(body, "result", "total")
         if rows < settings.FENCE_PAGE_SIZE or (total is not None and page_no * settings.FENCE_PAGE_SIZE >= total):
             break
