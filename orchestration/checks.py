@@ -23,6 +23,8 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
+from sources import duckdb_setup
+
 from . import config
 
 PUBLISHED = "published_marts"
@@ -50,7 +52,7 @@ def _published(path: Path | None = None) -> duckdb.DuckDBPyConnection | None:
     target = path or config.published_path()
     if not target.exists():
         return None
-    return duckdb.connect(str(target), read_only=True)
+    return duckdb_setup.connect(str(target), read_only=True)
 
 
 def _has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -54,7 +54,8 @@ def landing_dir() -> Path:
 
 def dbt_env() -> dict[str, str]:
     """Environment for dbt so its profile points at the warehouse dlt writes."""
+    from sources import duckdb_setup
     from sources.jimi_push.settings import DATASET_NAME as PUSH_DATASET
 
-    return {"JIMI_WAREHOUSE_PATH": str(warehouse_path()), "JIMI_RAW_SCHEMA": RAW_DATASET, "JIMI_PUSH_RAW_SCHEMA": PUSH_DATASET,
+    return {**duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(warehouse_path()), "JIMI_RAW_SCHEMA": RAW_DATASET, "JIMI_PUSH_RAW_SCHEMA": PUSH_DATASET,
             "JIMI_INGEST_SCHEMA": INGEST_DATASET}

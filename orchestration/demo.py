@@ -63,9 +63,9 @@ def run_demo(days: int, sim_args: list[str]) -> int:
 
 
 def print_summary() -> int:
-    import duckdb
+    from sources import duckdb_setup
 
-    connection = duckdb.connect(str(config.published_path()), read_only=True)
+    connection = duckdb_setup.connect(str(config.published_path()), read_only=True)
     try:
         rows = connection.execute(
             """

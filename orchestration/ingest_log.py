@@ -28,6 +28,7 @@ import dlt
 import orjson
 from filelock import FileLock, Timeout
 
+from sources import duckdb_setup
 from sources.jimi.callstats import RETRY_CAUSES, CallStats, redact, retry_column
 
 from . import config
@@ -239,7 +240,7 @@ def _timestamp(value: object) -> object:
 def ingest_pipeline() -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(credentials=str(config.warehouse_path())),
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(config.warehouse_path())),
         dataset_name=config.INGEST_DATASET,
         pipelines_dir=str(pipeline_dir()),
     )

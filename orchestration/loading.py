@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dlt.common.destination import Destination, DestinationCapabilitiesContext
 
+from sources import duckdb_setup
 from sources.jimi.client import CallStats
 
 from . import config, dedup, ingest_log
@@ -57,7 +58,7 @@ def pipeline(name: str, dataset: str = config.RAW_DATASET, throwaway: bool = Fal
     """
     created = dlt.pipeline(
         pipeline_name=name,
-        destination=memoize_capabilities(dlt.destinations.duckdb(credentials=str(config.warehouse_path()))),
+        destination=memoize_capabilities(dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(config.warehouse_path()))),
         dataset_name=dataset,
         pipelines_dir=str(config.pipelines_dir()),
     )

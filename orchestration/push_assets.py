@@ -35,6 +35,7 @@ from dagster import (
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from filelock import FileLock
 
+from sources import duckdb_setup
 from sources.jimi_push import jimi_push_source, read_landed, settings
 from sources.jimi_push.batches import batch_files, claim_new_batches, finish, record_attempt, relative_name
 
@@ -87,7 +88,7 @@ class PushLoadSummary:
 def push_pipeline() -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=settings.PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(credentials=str(config.warehouse_path())),
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(config.warehouse_path())),
         dataset_name=settings.DATASET_NAME,
         pipelines_dir=str(config.pipelines_dir()),
     )

@@ -20,6 +20,8 @@ import duckdb
 from dlt.common.pipeline import LoadInfo
 from filelock import FileLock, Timeout
 
+from sources import duckdb_setup
+
 from . import config
 
 WRITER_WAIT_S = float(os.environ.get("JIMI_WAREHOUSE_WAIT_S", "1800"))
@@ -53,7 +55,7 @@ def load_locked(pipeline: dlt.Pipeline, warehouse: Path | None = None) -> LoadIn
         # Given a path, dlt opens the DuckDB file for each client it makes and closes it (a checkpoint) when
         # that client is done, several times a package (~0.1 s of a batch); given an open connection it
         # takes cursors of it, and the one checkpoint comes when it is closed here, still under the lock.
-        connection = duckdb.connect(str(warehouse))
+        connection = duckdb_setup.connect(str(warehouse))
         # The checkpoint at close would merge this load's last, partly filled row group with the earlier
         # load's: a rewrite of a whole batch every other batch (0.11 s of a week of 45 devices' fixes, a
         # tenth of its load). Left unmerged, a table has one partly filled row group per batch; fully
@@ -64,7 +66,7 @@ def load_locked(pipeline: dlt.Pipeline, warehouse: Path | None = None) -> LoadIn
         finally:
             connection.close()
             # dlt keeps the credentials it was given: back to the path, not a closed connection.
-            pipeline.destination.config_params["credentials"] = str(warehouse)
+            pipeline.destination.config_params["credentials"] = duckdb_setup.dlt_credentials(warehouse)
 
 
 def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -86,7 +88,7 @@ def publish_marts(warehouse: Path | None = None, published: Path | None = None) 
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.stem}-{uuid.uuid4().hex}.duckdb")
     counts: dict[str, int] = {}
-    connection = duckdb.connect()
+    connection = duckdb_setup.connect()
     try:
         connection.execute(f"attach '{warehouse}' as wh (read_only)")
         connection.execute(f"attach '{staging}' as pub")

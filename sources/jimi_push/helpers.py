@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from sources import duckdb_setup
+
 from . import settings
 from .batches import relative_name
 from .mapping import DROPPED, FAMILIES, IMEI, MACROS, Family
@@ -72,7 +74,7 @@ class LandedBatch:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
+    connection = duckdb_setup.connect()
     connection.execute("set TimeZone = 'UTC'")
     connection.execute(MACROS)
     return connection
