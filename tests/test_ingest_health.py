@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-import duckdb
 import pytest
 from dagster import AssetSelection, materialize
 from push_samples import SAMPLES
@@ -19,6 +18,7 @@ from orchestration.assets import published_marts
 from orchestration.loading import load_jimi
 from orchestration.push_assets import load_pending
 from orchestration.warehouse import publish_marts, writer_lock
+from sources import duckdb_setup
 from sources.jimi.signing import password_md5
 from sources.jimi_push.landing import land
 from sources.jimi_sim.api import create_app
@@ -51,7 +51,7 @@ RESOURCES = ["devices", "track_points", "trips", "alarms", "obd_readings"]
 
 
 def rows(path: Path, query: str) -> list[tuple]:
-    connection = duckdb.connect(str(path), read_only=True)
+    connection = duckdb_setup.connect(str(path), read_only=True)
     try:
         return connection.execute(query).fetchall()
     finally:

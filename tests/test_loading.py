@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from orchestration.dedup import combine, unique_on
 from orchestration.loading import import_parquet, load_batch, memoize_capabilities, pipeline
+from sources import duckdb_setup
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 SCHEMA = pa.schema(
@@ -43,7 +43,7 @@ def fixes(imei: str, seconds: list[int], speed: float = 10.0) -> pa.Table:
 
 
 def loaded(data_dir: Path) -> list[tuple]:
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         return warehouse.execute(
             "select imei, gps_time, lat, lng, speed_kmh from jimi_raw.track_points order by imei, gps_time"
@@ -95,7 +95,7 @@ def test_load_batch_leaves_one_row_per_key_when_it_resumes_a_killed_load(data_di
                                 write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}))  # fmt: skip
     killed.normalize()
     # What a copy into staging replayed on resume leaves behind: a key in the table twice.
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"))
     warehouse.execute("insert into jimi_raw.track_points select * from jimi_raw.track_points")
     warehouse.close()
     load_batch("track_points", [fixes("A", [40, 60])], "window_1")
@@ -124,7 +124,7 @@ def test_load_batch_loads_a_package_once_when_killed_between_normalize_commit_an
 def test_load_batch_stores_its_schema_once_when_many_batches_of_a_resource_load(data_dir: Path):
     for number in range(3):
         load_batch("track_points", [fixes("A", [number * 20])], f"window_{number}")
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         versions = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_version group by 1").fetchall()
         loads = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_loads group by 1").fetchall()
@@ -137,7 +137,7 @@ def test_load_batch_stores_its_schema_once_when_many_batches_of_a_resource_load(
 def test_load_batch_recreates_a_raw_table_dropped_by_hand_when_its_schema_versions_are_deleted(data_dir: Path):
     # The recovery the README gives: dlt, finding the batch schema stored, would not create the table again.
     load_batch("track_points", [fixes("A", [0])], "window_0")
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"))
     warehouse.execute("drop table jimi_raw.track_points")
     warehouse.execute("delete from jimi_raw._dlt_version")
     warehouse.close()
@@ -158,8 +158,8 @@ def test_import_parquet_writes_row_groups_of_duckdbs_size_when_a_batch_is_large(
 def test_memoize_capabilities_gives_what_dlt_computes_when_a_caller_changed_its_copy(tmp_path: Path):
     from dlt.common.normalizers.naming.sql_cs_v1 import NamingConvention as CaseSensitive
 
-    fresh = dlt.destinations.duckdb(credentials=str(tmp_path / "w.duckdb"))
-    memoized = memoize_capabilities(dlt.destinations.duckdb(credentials=str(tmp_path / "w.duckdb")))
+    fresh = dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(tmp_path / "w.duckdb"))
+    memoized = memoize_capabilities(dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(tmp_path / "w.duckdb")))
     first = memoized.capabilities()
     first.max_identifier_length = 1
     assert dict(memoized.capabilities()) == dict(fresh.capabilities())

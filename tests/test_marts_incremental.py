@@ -7,11 +7,10 @@ import shutil
 import sys
 from pathlib import Path
 
-import duckdb
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from marts_support import mart_differences, mart_tables, run_dbt
+
+from sources import duckdb_setup
 
 # What "arrives later": everything from 12 hours before the newest fix, and a two-hour block of fixes of
 # half the devices on the first full day (late uploads, days after the fact).
@@ -28,7 +27,7 @@ LATE_BLOCK = {"jimi_raw.track_points", "jimi_push_raw.gps_fixes"}
 
 
 def _hold_back(warehouse: Path) -> dict[str, int]:
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     held: dict[str, int] = {}
     try:
         newest, first_day, late_devices = connection.execute(
@@ -58,7 +57,7 @@ def _hold_back(warehouse: Path) -> dict[str, int]:
 
 
 def _deliver(warehouse: Path) -> None:
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     try:
         for table in HELD_BACK:
             name = table.replace(".", "__")
@@ -74,7 +73,7 @@ def test_incremental_run_equals_full_refresh_when_late_and_new_data_arrive(demo_
     held = _hold_back(incremental)
     assert held["jimi_raw.track_points"] > 500 and held["jimi_push_raw.gps_fixes"] > 500
     run_dbt(incremental, "run", "--full-refresh")
-    before = duckdb.connect(str(incremental), read_only=True)
+    before = duckdb_setup.connect(str(incremental), read_only=True)
     try:
         positions_before = before.execute("select count(*) from intermediate.int_positions").fetchone()[0]
         trips_before = before.execute("select count(*) from marts.fct_trips").fetchone()[0]
@@ -87,7 +86,7 @@ def test_incremental_run_equals_full_refresh_when_late_and_new_data_arrive(demo_
     shutil.copy(incremental, full)
     run_dbt(full, "run", "--full-refresh")
 
-    after = duckdb.connect(str(incremental), read_only=True)
+    after = duckdb_setup.connect(str(incremental), read_only=True)
     try:
         positions, rederived, batches = after.execute(
             "select count(*), count(*) filter (where batch_at = (select max(batch_at) from intermediate.int_positions)), "

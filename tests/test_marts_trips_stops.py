@@ -11,15 +11,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from marts_support import run_dbt
 
 from bench.martscore import score_marts
+from sources import duckdb_setup
 
 TRACE = Path("/work/shared/data/real-traces/liverpool_route14.csv")
 TRACE_RUNS = TRACE.with_name("liverpool_route14_runs.csv")
@@ -27,7 +26,7 @@ TRACE_RUNS = TRACE.with_name("liverpool_route14_runs.csv")
 
 @pytest.fixture(scope="module")
 def warehouse(demo_data: Path):
-    connection = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     yield connection
     connection.close()
 
@@ -114,7 +113,7 @@ def test_every_device_has_one_status_and_freshness_row_when_built_on_demo_data(w
 def test_reconciliation_flags_a_wrong_unit_and_a_wrong_distance_when_crafted(demo_data: Path, tmp_path: Path):
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_data / "warehouse.duckdb", copy)
-    connection = duckdb.connect(str(copy))
+    connection = duckdb_setup.connect(str(copy))
     try:
         flagged_before = {
             row[0] for row in connection.execute("select trip_id from marts.fct_trips where is_distance_mismatch").fetchall()
@@ -142,7 +141,7 @@ def test_reconciliation_flags_a_wrong_unit_and_a_wrong_distance_when_crafted(dem
     finally:
         connection.close()
     run_dbt(copy, "run", "-s", "fct_trips")
-    connection = duckdb.connect(str(copy), read_only=True)
+    connection = duckdb_setup.connect(str(copy), read_only=True)
     try:
         flags = {
             row[0]: (row[1], row[2])
@@ -166,7 +165,7 @@ def test_marts_match_the_ground_truth_when_scored_on_demo_data(demo_data: Path, 
     from sources.jimi_sim.settings import SimSettings
     from sources.jimi_sim.truth import export_truth
 
-    connection = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         newest, imeis = connection.execute(
             "select max(gps_time), list(distinct imei) from jimi_raw.track_points"
@@ -223,7 +222,7 @@ def test_real_bus_trace_yields_one_trip_per_run_when_loaded_through_the_pipeline
                 path_km[run] += _haversine_km(lat1, lng1, lat2, lng2)
     run_km = sum(path_km.values())
 
-    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection = duckdb_setup.connect(str(warehouse), read_only=True)
     try:
         trips = connection.execute(
             "select imei, started_at, ended_at, distance_km from marts.fct_trips "

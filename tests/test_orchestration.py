@@ -127,10 +127,10 @@ def test_schedules_cover_every_polled_resource_when_listed():
 def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypatch):
     from datetime import timedelta
 
-    import duckdb
     from dagster import materialize
 
     from orchestration.assets import jimi_history_assets
+    from sources import duckdb_setup
     from sources.jimi_sim.api import create_app
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
@@ -157,7 +157,7 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
         }
     materialization = result.asset_materializations_for_node("jimi_history")[0]
     assert materialization.metadata["window"].value == f"{day.isoformat()} to {(day + timedelta(days=1)).isoformat()}"
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points").fetchall()
     finally:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
+from sources import duckdb_setup
 
 
 def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_data):
-    warehouse = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         devices = warehouse.execute("select count(*) from jimi_raw.devices").fetchall()[0][0]
         points, point_devices = warehouse.execute(
@@ -30,13 +30,13 @@ def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_dat
 
 
 def test_published_marts_equal_warehouse_marts_when_published(demo_data):
-    published = duckdb.connect(str(demo_data / "published" / "marts.duckdb"), read_only=True)
+    published = duckdb_setup.connect(str(demo_data / "published" / "marts.duckdb"), read_only=True)
     try:
         tables = {row[0] for row in published.execute("select table_name from duckdb_tables()").fetchall()}
         published_rows = published.execute("select * from fct_device_days order by device_day_id").fetchall()
     finally:
         published.close()
-    warehouse = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         warehouse_rows = warehouse.execute("select * from marts.fct_device_days order by device_day_id").fetchall()
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, DefaultSensorStatus, Definitions, build_sensor_context
 from push_samples import SAMPLES
@@ -13,6 +12,7 @@ from push_samples import SAMPLES
 from orchestration import config
 from orchestration.push_assets import BATCH_TAG, CHECK_NAME, jimi_push_assets, push_load_job
 from orchestration.sensors import plan_push_runs, push_landing_sensor
+from sources import duckdb_setup
 from sources.jimi_push import settings
 from sources.jimi_push.batches import batch_files, claimed_batches, finish, pending_files
 from sources.jimi_push.landing import land
@@ -97,7 +97,7 @@ def test_sensor_definition_runs_by_default_every_15_seconds_when_loaded():
 
 
 def warehouse_rows(sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(config.warehouse_path()), read_only=True)
+    connection = duckdb_setup.connect(str(config.warehouse_path()), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import dlt
-import duckdb
 import pytest
 
 from orchestration.loading import run_source
+from sources import duckdb_setup
 from sources.jimi import KEYS, jimi_source
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.server import running_simulator
@@ -51,12 +51,12 @@ def load_everything(shapes: Shapes, folder) -> dict[str, list[tuple]]:
     with running_simulator(settings, app=create_app(settings)) as url:
         pipeline = dlt.pipeline(
             pipeline_name="shapes",
-            destination=dlt.destinations.duckdb(credentials=str(folder / "warehouse.duckdb")),
+            destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
         run_source(pipeline, jimi_source(base_url=url, now=NOW, initial_days=7, token_dir=str(folder / "tokens")))
-    connection = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(folder / "warehouse.duckdb"), read_only=True)
     try:
         tables = {}
         for name in KEYS:
