@@ -13,7 +13,7 @@ DEMO_DAYS ?= 2
 SIM_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test bench backfill notebook lint clean
+.PHONY: install run demo test bench backfill notebook lint clean accounts account-add account-reset
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -25,10 +25,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 install: $(VENV)/.installed
 
 run: install  ## simulator + push + Dagster UI on http://127.0.0.1:3000; Ctrl-C stops everything
-	$(PY) -m orchestration.live --sim-args "$(SIM_ARGS)"
+	$(PY) -m orchestration.launch.live --sim-args "$(SIM_ARGS)"
 
 demo: install  ## the same pipeline headless over the last DEMO_DAYS days; prints the mart and exits
-	$(PY) -m orchestration.demo --days $(DEMO_DAYS) --sim-args "$(SIM_ARGS)"
+	$(PY) -m orchestration.launch.demo --days $(DEMO_DAYS) --sim-args "$(SIM_ARGS)"
 
 test: install  ## the whole suite
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -42,6 +42,15 @@ JOB ?= poll_history
 backfill: install
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster} $(VENV)/bin/dagster job backfill -m orchestration.definitions \
 		-j $(JOB) --from $(FROM) --to $(TO) --noprompt
+
+accounts: install  ## the Jimi accounts this warehouse was loaded from, and the configured one
+	$(PY) -m orchestration.launch.accounts show
+
+account-add: install  ## record the configured Jimi account in this warehouse (both fleets load into it)
+	$(PY) -m orchestration.launch.accounts add
+
+account-reset: install  ## drop every account's polled data and the marts built from it (asks first)
+	$(PY) -m orchestration.launch.accounts reset
 
 # The kernel is the venv's own python3 (marts, duckdb, folium importable); root (containers) needs --allow-root.
 notebook: install  ## JupyterLab on 127.0.0.1 over the published marts

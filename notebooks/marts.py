@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.config import published_path
+from orchestration.settings import current
 from sources import duckdb_setup
 
 
@@ -29,7 +29,7 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 
     Only the published copy (or `path`) is opened, so the live warehouse and its lock are never touched.
     """
-    target = Path(path) if path else published_path()
+    target = Path(path) if path else current().published_path
     if not target.exists():
         raise FileNotFoundError(f"no published marts at {target}: run `make demo` (or `make run`) first")
     connection = duckdb_setup.connect()

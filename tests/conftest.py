@@ -26,16 +26,17 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder filled as `make demo` does against a wall-clock simulator (6 devices, 3 days): the
     window's pushes replayed through the receiver and loaded, then every asset materialised once."""
+    from sources.jimi_sim.account import source_env
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import SimSettings
 
     folder = tmp_path_factory.mktemp("demo") / "data"
     saved = dict(os.environ)
     with running_simulator(SimSettings(devices=6)) as url:
-        os.environ.update({"JIMI_DATA_DIR": str(folder), "JIMI_SIM_URL": url, "SOURCES__JIMI__INITIAL_DAYS": "3"})
+        os.environ.update({"JIMI_DATA_DIR": str(folder), "SOURCES__JIMI__INITIAL_DAYS": "3", **source_env(url)})
         try:
-            from orchestration.demo import replay_pushes
-            from orchestration.headless import materialize_all
+            from orchestration.launch.demo import replay_pushes
+            from orchestration.launch.headless import materialize_all
 
             replay_pushes(3, ["--devices", "6"])
             assert materialize_all()
@@ -43,3 +44,15 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ.clear()
             os.environ.update(saved)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_definitions_state_storage():
+    """Dagster 1.13.27's `DagsterInstance.__exit__` disposes the instance but never resets the definitions-state
+    storage its `__enter__` put in a ContextVar, so every later definitions load in the process resolves a dead
+    instance ("Attempted to resolve undefined DagsterInstance weakref"). Each test starts with none set, and
+    whatever it leaves behind is undone when it ends."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield

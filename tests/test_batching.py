@@ -8,7 +8,7 @@ import time
 import pyarrow as pa
 import pytest
 
-from orchestration.batching import TableBuffer, load_in_batches
+from orchestration.engine.batching import TableBuffer, load_in_batches
 
 
 def table(first: int, rows: int = 10) -> pa.Table:

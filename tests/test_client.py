@@ -9,7 +9,8 @@ import httpx
 import orjson
 import pytest
 
-from sources.jimi.client import JimiClient, JimiCredentials
+from sources.jimi.client import ClientTuning, JimiClient
+from sources.jimi.credentials import JimiCredentials
 from sources.jimi.errors import JimiAuthError, JimiDeviceError, JimiRetriesExhausted
 from sources.jimi.signing import sign
 from sources.jimi.tokens import TokenCache
@@ -47,7 +48,8 @@ class Script:
 def make_client(tmp_path, script: Script) -> JimiClient:
     cache = TokenCache(tmp_path, "test", clock=lambda: NOW, min_login_interval_s=0)
     return JimiClient(
-        CREDS, cache, backoff_s=0, calls_per_second=0, clock=lambda: NOW, transport=httpx.MockTransport(script)
+        CREDS, cache, ClientTuning(max_attempts=5, backoff_s=0, calls_per_second=0), clock=lambda: NOW,
+        transport=httpx.MockTransport(script),
     )
 
 

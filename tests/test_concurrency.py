@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from sources import duckdb_setup
+from sources.jimi_sim.account import source_env
 from sources.jimi_sim.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
@@ -30,32 +31,32 @@ WORKERS = {
     "push": (
         "import sys; sys.path.insert(0, 'tests')\n"
         "from push_samples import land_samples\n"
-        "from orchestration.config import landing_dir\n"
-        "from orchestration.push_assets import load_pending\n"
+        "from orchestration.settings import current\n"
+        "from orchestration.engine.push_loading import load_pending\n"
         "for _ in range(2):\n"
-        "    land_samples(landing_dir())\n"
+        "    land_samples(current().landing_dir)\n"
         "    load_pending()"
     ),
     "track": (
-        "import time; from orchestration.loading import load_jimi\n"
+        "import time; from orchestration.engine.polling import load_jimi\n"
         "load_jimi(['track_points'], max_workers=1)\n"
         "print(time.time())"
     ),
     "sweep": (
-        "import time, json; from orchestration.loading import load_jimi\n"
+        "import time, json; from orchestration.engine.polling import load_jimi\n"
         "done = []\n"
         "for _ in range(3):\n"
         "    load_jimi(['live_locations']); done.append(time.time()); time.sleep(0.5)\n"
         "print(json.dumps(done))"
     ),
     "transform": (
-        "import subprocess, sys\n"
-        "from orchestration.dbt_project import TRANSFORM_DIR, DBT_EXECUTABLE, ensure_dbt_env\n"
-        "from orchestration.warehouse import publish_marts, writer_lock\n"
-        "ensure_dbt_env()\n"
+        "import os, subprocess, sys\n"
+        "from orchestration.defs.dbt import TRANSFORM_DIR, DBT_EXECUTABLE\n"
+        "from orchestration.engine.warehouse import publish_marts, writer_lock\n"
+        "from orchestration.settings import current\n"
         "with writer_lock():\n"
         "    subprocess.run([str(DBT_EXECUTABLE), 'build', '--quiet', '--profiles-dir', str(TRANSFORM_DIR)],"
-        " cwd=TRANSFORM_DIR, check=True)\n"
+        " cwd=TRANSFORM_DIR, env={**os.environ, **current().dbt_env()}, check=True)\n"
         "    publish_marts()"
     ),
 }
@@ -88,11 +89,11 @@ def slow_simulator():
 
 
 def test_writers_and_reader_never_fail_when_running_at_once(slow_simulator, data_dir):
-    env = {**os.environ, "JIMI_DATA_DIR": str(data_dir), "JIMI_SIM_URL": slow_simulator, "SOURCES__JIMI__INITIAL_DAYS": "1"}
+    env = {**os.environ, "JIMI_DATA_DIR": str(data_dir), "SOURCES__JIMI__INITIAL_DAYS": "1", **source_env(slow_simulator)}
     # A first history, so dbt has tables to build from and readers have a published copy.
     first = spawn(
-        "from orchestration.loading import load_jimi\n"
-        "from orchestration.headless import materialize_all\n"
+        "from orchestration.engine.polling import load_jimi\n"
+        "from orchestration.launch.headless import materialize_all\n"
         "assert materialize_all()",
         env,
     )

@@ -11,7 +11,7 @@ import pytest
 
 from sources.jimi.decode import MalformedBody, decode
 from sources.jimi.errors import JimiResponseError
-from sources.jimi.shapes import TAG_LOCATIONS, TRACK_POINTS
+from sources.jimi.resources.positions import TAG_LOCATIONS, TRACK_POINTS
 
 IMEI = "860000000000001"
 

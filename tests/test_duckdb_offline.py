@@ -16,8 +16,8 @@ from pathlib import Path
 import dlt
 import pytest
 
-from orchestration import config
-from orchestration.dbt_project import DBT_EXECUTABLE, TRANSFORM_DIR
+from orchestration.defs.dbt import DBT_EXECUTABLE, TRANSFORM_DIR
+from orchestration.settings import PROJECT_DIR, current
 from sources import duckdb_setup
 
 EXPECTED = {
@@ -83,7 +83,7 @@ def test_a_connection_made_the_projects_way_never_installs_and_refuses_unsigned_
 def test_without_the_network_the_packaged_extensions_load_and_a_ducklake_attaches(tmp_path):
     result = subprocess.run(
         ["unshare", "-n", sys.executable, "-c", OFFLINE_SCRIPT, str(tmp_path)],
-        capture_output=True, text=True, cwd=config.PROJECT_DIR, timeout=300, check=False,
+        capture_output=True, text=True, cwd=PROJECT_DIR, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -113,7 +113,7 @@ def test_dbt_connections_carry_the_same_settings(tmp_path):
          "--profiles-dir", str(TRANSFORM_DIR), "--project-dir", str(TRANSFORM_DIR),
          "--target-path", str(tmp_path / "target")],
         capture_output=True, text=True, cwd=TRANSFORM_DIR, check=False,
-        env={**os.environ, **config.dbt_env(), "JIMI_WAREHOUSE_PATH": str(tmp_path / "w.duckdb")},
+        env={**os.environ, **current().dbt_env(), "JIMI_WAREHOUSE_PATH": str(tmp_path / "w.duckdb")},
     )
     assert result.returncode == 0, result.stdout[-2000:]
     shown = [json.loads(line) for line in result.stdout.splitlines() if '"preview"' in line]

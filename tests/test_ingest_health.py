@@ -13,14 +13,17 @@ import pytest
 from dagster import AssetSelection, materialize
 from push_samples import SAMPLES
 
-from orchestration import checks, config, ingest_log
-from orchestration.assets import published_marts
-from orchestration.loading import load_jimi
-from orchestration.push_assets import load_pending
-from orchestration.warehouse import publish_marts, writer_lock
+from orchestration import settings as project
+from orchestration.defs import health as checks
+from orchestration.defs.dbt import dbt_definitions
+from orchestration.engine import ingest_log
+from orchestration.engine.polling import load_jimi
+from orchestration.engine.push_loading import load_pending
+from orchestration.engine.warehouse import publish_marts, writer_lock
 from sources import duckdb_setup
 from sources.jimi.signing import password_md5
 from sources.jimi_push.landing import land
+from sources.jimi_sim.account import source_args
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.faults import parse_faults
 from sources.jimi_sim.server import running_simulator
@@ -68,7 +71,7 @@ def faulty_settings(**overrides) -> SimSettings:
 def polled(url: str, data_dir: Path, **overrides):
     # One worker: a revoked token then costs exactly the call that met the fault (concurrent calls would
     # all see 1004 for one injected fault).
-    args = {"base_url": url, "now": NOW, "initial_days": 9, "max_workers": 1, "max_attempts": 20, "backoff_s": 0.0,
+    args = {**source_args(url), "now": NOW, "initial_days": 9, "max_workers": 1, "max_attempts": 20, "backoff_s": 0.0,
                 "timeout_s": TIMEOUT_S, "calls_per_second": 0, "token_dir": str(data_dir / "tokens")}  # fmt: skip
     return load_jimi(RESOURCES, **{**args, **overrides})
 
@@ -176,7 +179,7 @@ def test_error_text_is_redacted_when_an_exception_carries_secrets():
     with pytest.raises(RuntimeError), stats.window("track_points", "jimi.device.track.list"):
         raise RuntimeError("refused token-abcdef123456 with secret sim-app-secret")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JIMI_SIM_APP_SECRET", "sim-app-secret")
+        patch.setenv("SOURCES__JIMI__APP_SECRET", "sim-app-secret")
         record = ingest_log.polling_records("r", "track_points", "incremental", stats, NOW, None, [], RuntimeError("x sim-app-secret"))
     window = record["api_windows"][0]
     assert window["error"] == "RuntimeError: refused *** with secret ***"
@@ -188,13 +191,14 @@ def test_failed_run_leaves_its_record_when_retries_run_out_and_warehouse_is_busy
     failing = SimSettings(**{**settings.__dict__, "faults": parse_faults("busy=1@jimi.device.track.list")})
     with running_simulator(settings) as url:
         # A first run, so the failing one needs no warehouse to start (a fresh pipeline reads its state there).
-        load_jimi(["track_points"], base_url=url, now=NOW, initial_days=2, calls_per_second=0,
+        load_jimi(["track_points"], **source_args(url), now=NOW, initial_days=2, calls_per_second=0,
                   token_dir=str(data_dir / "tokens"), run_id="first")  # fmt: skip
-    monkeypatch.setattr(ingest_log, "FLUSH_WAIT_S", 0.2)
-    with running_simulator(failing) as url, writer_lock():
+    monkeypatch.setenv("JIMI_INGEST_FLUSH_WAIT_S", "0.2")
+    # The same address, so the warehouse sees the account it was loaded from.
+    with running_simulator(failing, port=int(url.rsplit(":", 1)[1].split("/")[0])) as url, writer_lock():
         # Someone else holds the warehouse: the run's record must wait in the spool.
         with pytest.raises(Exception, match="gave up after 3 attempts"):
-            load_jimi(["track_points"], base_url=url, now=NOW, initial_days=2, max_workers=1, max_attempts=3,
+            load_jimi(["track_points"], **source_args(url), now=NOW, initial_days=2, max_workers=1, max_attempts=3,
                       backoff_s=0.0, calls_per_second=0, token_dir=str(data_dir / "tokens"), run_id="doomed")  # fmt: skip
         spooled = list((data_dir / "ingest_spool").glob("*.json"))
         assert len(spooled) == 1
@@ -228,7 +232,7 @@ def test_loading_the_same_records_twice_adds_no_rows_when_spool_replayed(data_di
 
 
 def test_push_batch_recorded_with_files_items_rows_and_quarantine_when_loaded(data_dir: Path):
-    root = config.landing_dir()
+    root = project.current().landing_dir
     for path in ("pushgps", "pushhb", "pushgps"):
         land(root, path, json.dumps(SAMPLES[path]).encode(), len(SAMPLES[path]), {})
     corrupt = root / "pushhb" / "2025-03-04" / "20250304T080000.000000Z-corrupt.json"
@@ -250,7 +254,7 @@ def test_push_batch_recorded_with_files_items_rows_and_quarantine_when_loaded(da
 def build_and_publish(data_dir: Path, tmp_path: Path) -> None:
     """dbt run of the health and freshness marts (own target folder; their tests run in the full build), then
     the published copy."""
-    env = {**os.environ, **config.dbt_env()}
+    env = {**os.environ, **project.current().dbt_env()}
     select = ["+fct_device_freshness", "+fct_ingest_windows", "+fct_api_usage", "+fct_push_batches"]
     with writer_lock():
         subprocess.run(
@@ -274,7 +278,7 @@ def silenced_fleet(data_dir: Path, tmp_path: Path):
     settings = SimSettings(devices=6, max_calls_per_s=0, silence=((silenced, now - timedelta(hours=3)),),
                            faults=parse_faults("busy=0.5@jimi.track.device.detail"), **EXACT)  # fmt: skip
     with running_simulator(settings) as url:
-        load_jimi(["devices", "live_locations", "track_points"], base_url=url, initial_days=1, backoff_s=0.0,
+        load_jimi(["devices", "live_locations", "track_points"], **source_args(url), initial_days=1, backoff_s=0.0,
                   max_attempts=12, token_dir=str(data_dir / "tokens"))  # fmt: skip
     build_and_publish(data_dir, tmp_path)
     return silenced, {d.imei for d in live[1:]}
@@ -285,6 +289,7 @@ def check_results(**env: str) -> dict[str, tuple[bool, dict]]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
+        published_marts = dbt_definitions(project.current())[0][1]
         result = materialize(
             [published_marts, *checks.health_checks],
             selection=AssetSelection.checks(*checks.health_checks),
@@ -298,7 +303,7 @@ def check_results(**env: str) -> dict[str, tuple[bool, dict]]:
 
 def test_freshness_mart_flags_silenced_device_and_checks_fail_then_pass(silenced_fleet, data_dir: Path):
     silenced, others = silenced_fleet
-    published = config.published_path()
+    published = project.current().published_path
     freshness = {imei: (silent, stale) for imei, silent, stale in rows(published, "select imei, is_silent, minutes_stale from fct_device_freshness")}
     assert freshness[silenced][0] is True and freshness[silenced][1] >= 180
     assert {imei for imei in others if freshness[imei][0]} == set()

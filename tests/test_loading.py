@@ -12,8 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.dedup import combine, unique_on
-from orchestration.loading import import_parquet, load_batch, memoize_capabilities, pipeline
+from orchestration.engine.backfill import import_parquet, load_batch
+from orchestration.engine.dedup import combine, unique_on
+from orchestration.engine.dlt_workarounds import memoize_capabilities
+from orchestration.engine.pipelines import pipeline
 from sources import duckdb_setup
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from sources import duckdb_setup
+from sources.jimi_sim.account import source_args
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSFORM = ROOT / "transform"
@@ -317,7 +318,7 @@ MEDIA_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 def media_load(tmp_path_factory):
     import dlt
 
-    from orchestration.loading import run_source
+    from orchestration.engine.pipelines import run_source
     from sources.jimi import jimi_source
     from sources.jimi_sim.api import create_app
     from sources.jimi_sim.server import running_simulator
@@ -333,7 +334,7 @@ def media_load(tmp_path_factory):
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
-        source = jimi_source(base_url=url, now=MEDIA_NOW, initial_days=1, token_dir=str(folder / "tokens"))
+        source = jimi_source(**source_args(url), now=MEDIA_NOW, initial_days=1, token_dir=str(folder / "tokens"))
         run_source(pipeline, source.with_resources("devices", "alarms", "media_files", "event_media"))
     env = {**os.environ, **duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(folder / "warehouse.duckdb")}
     result = subprocess.run(

@@ -15,10 +15,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from marts_support import run_dbt
 
 from bench.martscore import score_marts
 from sources import duckdb_setup
+from sources.jimi_sim.account import source_args
 
 TRACE = Path("/work/shared/data/real-traces/liverpool_route14.csv")
 TRACE_RUNS = TRACE.with_name("liverpool_route14_runs.csv")
@@ -193,14 +195,14 @@ def _haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 @pytest.mark.skipif(not TRACE.exists(), reason="real traces not available")
 def test_real_bus_trace_yields_one_trip_per_run_when_loaded_through_the_pipeline(data_dir: Path):
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import SimSettings
 
     now = datetime(2026, 1, 27, tzinfo=UTC)
     settings = SimSettings(devices=1, now=now, traces=(str(TRACE),))
     with running_simulator(settings) as url:
-        load_jimi(["devices", "track_points"], start=now - timedelta(days=1), end=now, base_url=url, now=now)
+        load_jimi(["devices", "track_points"], start=now - timedelta(days=1), end=now, **source_args(url), now=now)
     warehouse = data_dir / "warehouse.duckdb"
     run_dbt(warehouse, "run")
 

@@ -14,8 +14,12 @@ from dagster import (
     instance_for_test,
 )
 
-from orchestration.assets import MODE_TAG
-from orchestration.definitions import defs
+from orchestration.definitions import defs as load_definitions
+from orchestration.defs.runs import MODE_TAG
+from orchestration.settings import current
+from sources import duckdb_setup
+
+defs = load_definitions()
 
 TICK = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 POLLING_KEYS = {
@@ -129,8 +133,8 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
 
     from dagster import materialize
 
-    from orchestration.assets import jimi_history_assets
-    from sources import duckdb_setup
+    from orchestration.defs.polling import polling_assets
+    from sources.jimi_sim.account import source_env
     from sources.jimi_sim.api import create_app
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
@@ -139,9 +143,10 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
     app = create_app(settings)
     day = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
     with running_simulator(settings, app=app) as url, instance_for_test() as instance:
-        monkeypatch.setenv("JIMI_SIM_URL", url)
+        for name, value in source_env(url).items():
+            monkeypatch.setenv(name, value)
         result = materialize(
-            [jimi_history_assets],
+            polling_assets(current())[1:],
             partition_key=day.strftime("%Y-%m-%d"),
             selection=[AssetKey(["jimi", "track_points"])],
             tags={"dagster/backfill": "test"},
@@ -169,14 +174,14 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
 def test_ensure_manifest_reparses_when_a_model_is_newer_than_the_manifest():
     import os
 
-    from orchestration.dbt_project import dbt_project, ensure_manifest, manifest_is_stale
+    from orchestration.defs.dbt import dbt_project, ensure_manifest, manifest_is_stale
 
-    ensure_manifest()
+    ensure_manifest(current())
     assert not manifest_is_stale()
     manifest = dbt_project.manifest_path
     older = min(path.stat().st_mtime for path in (manifest.parents[1] / "models").rglob("*.sql")) - 60
     os.utime(manifest, (older, older))  # as if a pull had brought newer models
     assert manifest_is_stale()
-    ensure_manifest()
+    ensure_manifest(current())
     assert not manifest_is_stale()
     assert manifest.stat().st_mtime > older + 60

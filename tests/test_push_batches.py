@@ -6,8 +6,8 @@ from pathlib import Path
 
 from push_samples import NOW, land_samples
 
-from orchestration import config
-from orchestration.push_assets import load_batch, load_pending
+from orchestration import settings as project
+from orchestration.engine.push_loading import load_batch, load_pending
 from sources import duckdb_setup
 from sources.jimi_push import settings
 from sources.jimi_push.batches import batch_files, claim, claim_new_batches, relative_name
@@ -22,12 +22,12 @@ def count(warehouse: Path, sql: str) -> list[tuple]:
 
 
 def test_load_pending_loads_each_item_once_when_delivered_twice_in_two_batches(data_dir: Path):
-    root = config.landing_dir()
+    root = project.current().landing_dir
     land_samples(root)
     first = load_pending()
     land_samples(root, ["pushgps", "pushfaultinfo"], now=NOW.replace(hour=9))
     second = load_pending()
-    warehouse = config.warehouse_path()
+    warehouse = project.current().warehouse_path
     assert (first.files_loaded, second.files_loaded, first.items, second.items) == (23, 2, 37, 5)
     assert count(warehouse, "select count(*), count(distinct (imei, gps_time)) from jimi_push_raw.gps_fixes") == [(2, 2)]
     assert count(warehouse, "select count(*) from jimi_push_raw.fault_codes") == [(3,)]
@@ -38,7 +38,7 @@ def test_load_pending_loads_each_item_once_when_delivered_twice_in_two_batches(d
 
 
 def test_load_batch_moves_only_when_retried_after_files_were_loaded(data_dir: Path):
-    root = config.landing_dir()
+    root = project.current().landing_dir
     files = land_samples(root, ["pushgps", "pushhb"])
     claim(root, files, "b1")
     assert load_batch("b1").files_loaded == 2
@@ -50,12 +50,12 @@ def test_load_batch_moves_only_when_retried_after_files_were_loaded(data_dir: Pa
     (root / settings.CLAIMED_DIR / "b1" / ".attempts").write_text("1")
     retried = load_batch("b1")
     assert (retried.files_loaded, retried.files_skipped, retried.load_ids) == (0, 2, [])
-    assert count(config.warehouse_path(), "select count(*), count(distinct recorded_at), count(distinct batch) from jimi_push_raw.landing_files") == [(2, 1, 1)]
+    assert count(project.current().warehouse_path, "select count(*), count(distinct recorded_at), count(distinct batch) from jimi_push_raw.landing_files") == [(2, 1, 1)]
     assert sorted(relative_name(file) for file in (root / settings.PROCESSED_DIR).rglob("*.json")) == sorted(map(relative_name, files))
 
 
 def test_load_batch_quarantines_corrupt_file_and_records_it_when_unparseable(data_dir: Path):
-    root = config.landing_dir()
+    root = project.current().landing_dir
     good = land_samples(root, ["pushgps"])
     bad = root / "pushhb" / "2025-03-04" / "20250304T080000.000000Z-bad.json"
     bad.parent.mkdir(parents=True)
@@ -66,7 +66,7 @@ def test_load_batch_quarantines_corrupt_file_and_records_it_when_unparseable(dat
     moved = root / settings.QUARANTINE_DIR / "pushhb" / "2025-03-04" / bad.name
     assert moved.read_bytes() == b'{"path": "pushhb", "items": ['
     assert moved.with_name(moved.name + ".reason.txt").read_text() == f"not valid JSON\n(batch {batch})\n"
-    assert count(config.warehouse_path(), "select landing_file, status, reason from jimi_push_raw.landing_files order by status") == [
+    assert count(project.current().warehouse_path, "select landing_file, status, reason from jimi_push_raw.landing_files order by status") == [
         (relative_name(good[0]), "loaded", None),
         ("pushhb/2025-03-04/20250304T080000.000000Z-bad.json", "quarantined", "not valid JSON"),
     ]
@@ -74,10 +74,10 @@ def test_load_batch_quarantines_corrupt_file_and_records_it_when_unparseable(dat
 
 
 def test_load_batch_loads_everything_when_retried_before_any_push_load(data_dir: Path):
-    root = config.landing_dir()
+    root = project.current().landing_dir
     files = land_samples(root, ["pushgps", "pushtem"])
     claim(root, files, "b2")
     (root / settings.CLAIMED_DIR / "b2" / ".attempts").write_text("1")  # an attempt that died before loading
     summary = load_batch("b2")
     assert (summary.files_loaded, summary.files_skipped, summary.rows_by_table["gps_fixes"]) == (2, 0, 2)
-    assert count(config.warehouse_path(), "select count(*) from jimi_push_raw.temperature_readings") == [(2,)]
+    assert count(project.current().warehouse_path, "select count(*) from jimi_push_raw.temperature_readings") == [(2,)]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from orchestration import config
-from orchestration.processes import free_port, spawn, wait_until_up
-from orchestration.push_assets import load_pending
+from orchestration import settings as project
+from orchestration.engine.push_loading import load_pending
+from orchestration.launch.processes import free_port, spawn, wait_until_up
 from sources import duckdb_setup
 from sources.jimi_push import settings
 
@@ -61,7 +61,7 @@ def start_receiver(landing: Path) -> tuple[subprocess.Popen, str]:
 
 
 def test_every_acknowledged_item_loads_exactly_once_when_receiver_is_killed_and_restarted(data_dir: Path):
-    landing = config.landing_dir()
+    landing = project.current().landing_dir
     numbers = count()
     acknowledged: list[int] = []
     attempted: list[int] = []
@@ -105,7 +105,7 @@ def test_every_acknowledged_item_loads_exactly_once_when_receiver_is_killed_and_
         process.wait(timeout=10)
 
     summary = load_pending()
-    connection = duckdb_setup.connect(str(config.warehouse_path()), read_only=True)
+    connection = duckdb_setup.connect(str(project.current().warehouse_path), read_only=True)
     try:
         rows = connection.execute("select gps_time, count(*) from jimi_push_raw.gps_fixes group by gps_time").fetchall()
     finally:

@@ -9,9 +9,15 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, DefaultSensorStatus, Definitions, build_sensor_context
 from push_samples import SAMPLES
 
-from orchestration import config
-from orchestration.push_assets import BATCH_TAG, CHECK_NAME, jimi_push_assets, push_load_job
-from orchestration.sensors import plan_push_runs, push_landing_sensor
+from orchestration import settings as project
+from orchestration.defs.push import (
+    BATCH_TAG,
+    CHECK_NAME,
+    jimi_push_assets,
+    plan_push_runs,
+    push_landing_sensor,
+    push_load_job,
+)
 from sources import duckdb_setup
 from sources.jimi_push import settings
 from sources.jimi_push.batches import batch_files, claimed_batches, finish, pending_files
@@ -97,7 +103,7 @@ def test_sensor_definition_runs_by_default_every_15_seconds_when_loaded():
 
 
 def warehouse_rows(sql: str) -> list[tuple]:
-    connection = duckdb_setup.connect(str(config.warehouse_path()), read_only=True)
+    connection = duckdb_setup.connect(str(project.current().warehouse_path), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:
@@ -110,7 +116,7 @@ def run(instance: DagsterInstance, request):
 
 
 def test_sensor_runs_load_duplicates_once_and_quarantine_corrupt_file_when_executed(data_dir: Path):
-    root = config.landing_dir()
+    root = project.current().landing_dir
     for path in ("pushgps", "pushalarm", "pushobd"):
         land_sample(root, path)
         land_sample(root, path)  # the sender delivered it again (our reply was lost)
@@ -147,7 +153,9 @@ def test_sensor_runs_load_duplicates_once_and_quarantine_corrupt_file_when_execu
 
 
 def test_definitions_wire_push_assets_job_and_sensor_when_loaded():
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as load_definitions
+
+    defs = load_definitions()
 
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys() if key.path[0] == "jimi_push"}
     assert keys == {f"jimi_push/{table}" for table in settings.TABLES}

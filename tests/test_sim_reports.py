@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from test_sim_api import NOW, TIME_RE, Sim, assert_refused
@@ -199,6 +199,47 @@ def test_alarm_list_uses_alert_type_name_when_shape_spec() -> None:
         "result"
     ][0]
     assert "alertTypeName" in row and "alarmTypeName" not in row
+
+
+def _alarm_keys(page: list[dict]) -> list[tuple[str, str, str]]:
+    return [(row["imei"], row["alertTime"], row["alertTypeId"]) for row in page]
+
+
+def test_alarm_list_answers_100_rows_to_page_size_500_and_ignores_page_when_paging_lenient() -> None:
+    sim = Sim(shapes=parse_shapes("alarm_paging=lenient"))
+    token, imeis, begin = sim.token(), _imeis(sim, *range(12)), NOW - timedelta(days=9)
+
+    def answer(**paging: object) -> dict:
+        return sim.call("jimi.device.alarm.list", access_token=token, imeis=imeis, begin_time=format_time(begin),
+                        end_time=E, **paging)  # fmt: skip
+
+    found = [
+        (alarm.epoch, device.imei, alarm.type_id)
+        for device in sim.fleet.devices[:12]
+        for alarm in sim.fleet.records.alarms(device.imei, begin, NOW + timedelta(seconds=1))
+    ]
+    found.sort(key=lambda row: (-row[0], row[1]))
+    assert len(found) > 1000
+    # the answer is capped at 1000 rows, newest first
+    newest = [(imei, format_time(datetime.fromtimestamp(epoch, UTC)), kind) for epoch, imei, kind in found[:1000]]
+    first = answer(page_size=500)["result"]
+    assert _alarm_keys(first) == newest[:100]
+    for n in (1, 2, 7):  # the production client's `page` is unknown to the API: the first page every time
+        assert answer(page=n, page_size=500)["result"] == first
+    # page_no, the documented name, still pages, in pages of the 100 rows answered
+    pages = [_alarm_keys(answer(page_no=n, page_size=500)["result"]) for n in range(1, 12)]
+    assert [len(rows) for rows in pages] == [100] * 10 + [0]
+    assert [row for rows in pages for row in rows] == newest
+    assert_refused(answer(page_size=1001), 1001, "Illegal parameter: page_size must be between 1 and 1000")
+
+
+def test_alarm_list_refuses_page_size_500_in_both_presets_when_paging_strict() -> None:
+    for shapes in ("production", "spec"):
+        sim = Sim(shapes=parse_shapes(shapes))
+        assert sim.settings.shapes.alarm_paging == "strict"
+        big = sim.call("jimi.device.alarm.list", access_token=sim.token(), imeis=_imeis(sim, 0, 1), page=1,
+                       page_size=500)  # fmt: skip
+        assert_refused(big, 1001, "Illegal parameter: page_size must be between 1 and 100")
 
 
 def _obd(sim: Sim, method: str, **extra: object) -> dict:

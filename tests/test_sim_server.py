@@ -157,12 +157,14 @@ def test_cli_serve_applies_shapes_faults_and_realism_when_options_given(
         "sources.jimi_sim.server.serve", lambda settings, host, port: captured.update(s=settings)
     )
     monkeypatch.setenv("JIMI_SIM_SHAPES", "mileage_unit=m")
-    args = ["serve", "--shape", "vin_key=VIN", "--fault", "busy=0.1@jimi.device.track.list", "--exact",
-            "--latency-profile", "production", "--latency", "jimi.device.track.list=5", "--max-calls-per-s", "0"]  # fmt: skip
+    args = ["serve", "--shape", "vin_key=VIN", "--shape", "alarm_paging=lenient",
+            "--fault", "busy=0.1@jimi.device.track.list", "--exact", "--latency-profile", "production",
+            "--latency", "jimi.device.track.list=5", "--max-calls-per-s", "0"]  # fmt: skip
     result = CliRunner().invoke(sim_cli.main, args)
     assert result.exit_code == 0, result.output
     settings = captured["s"]
-    assert (settings.shapes.mileage_unit, settings.shapes.vin_key) == ("m", "VIN")
+    shapes = settings.shapes
+    assert (shapes.mileage_unit, shapes.vin_key, shapes.alarm_paging) == ("m", "VIN", "lenient")
     assert [tuple(rule) for rule in settings.faults] == [("busy", 0.1, "jimi.device.track.list")]
     assert (settings.late_share, settings.duplicate_share, settings.disorder_share) == (0.0, 0.0, 0.0)
     assert (

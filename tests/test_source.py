@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import dlt
 import pytest
 
-from orchestration.loading import run_source
+from orchestration.engine.pipelines import run_source
 from sources import duckdb_setup
 from sources.jimi import jimi_source
+from sources.jimi_sim.account import source_args
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
@@ -37,7 +38,7 @@ def pipeline(data_dir):
 
 
 def source(url: str, now: datetime, **kwargs):
-    return jimi_source(base_url=url, now=now, initial_days=1, **kwargs).with_resources("track_points")
+    return jimi_source(**source_args(url), now=now, initial_days=1, **kwargs).with_resources("track_points")
 
 
 def loaded_points(pipeline) -> list[tuple[str, datetime]]:
@@ -97,9 +98,9 @@ def test_source_leaves_cursors_untouched_when_window_bounded(sim, pipeline):
 
 def test_source_merges_devices_on_imei_when_run_twice(sim, pipeline):
     url, state = sim
-    devices_only = jimi_source(base_url=url, now=NOW).with_resources("devices")
+    devices_only = jimi_source(**source_args(url), now=NOW).with_resources("devices")
     run_source(pipeline, devices_only)
-    run_source(pipeline, jimi_source(base_url=url, now=NOW).with_resources("devices"))
+    run_source(pipeline, jimi_source(**source_args(url), now=NOW).with_resources("devices"))
     with pipeline.sql_client() as client:
         rows = client.execute_sql("select imei, device_name, enabled from jimi_raw.devices order by imei")
     assert rows == sorted((d.imei, d.device_name, d.enabled) for d in state.fleet.devices)
@@ -135,11 +136,11 @@ def test_source_types_columns_when_loaded(sim, pipeline):
 
 
 def test_load_jimi_loads_exact_window_when_backfilling(sim, data_dir):
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
 
     url, state = sim
     start, end = NOW - timedelta(days=20), NOW - timedelta(days=2)
-    summary = load_jimi(["track_points"], start=start, end=end, base_url=url, now=NOW)
+    summary = load_jimi(["track_points"], start=start, end=end, **source_args(url), now=NOW)
     expected = truth(state.fleet, start, end)
     warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import dlt
 import pytest
 
-from orchestration.loading import run_source
+from orchestration.engine.pipelines import run_source
 from sources import duckdb_setup
 from sources.jimi import jimi_source
+from sources.jimi_sim.account import source_args
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.commands import history, templates
 from sources.jimi_sim.faults import parse_faults
@@ -45,7 +46,7 @@ def pipeline_in(folder):
 
 
 def load(url, folder, now=NOW, resources=EXTRA, **kwargs):
-    source = jimi_source(base_url=url, now=now, initial_days=1, token_dir=str(folder / "tokens"), **kwargs)
+    source = jimi_source(**source_args(url), now=now, initial_days=1, token_dir=str(folder / "tokens"), **kwargs)
     return run_source(pipeline_in(folder), source.with_resources(*resources))
 
 

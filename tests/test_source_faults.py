@@ -13,10 +13,12 @@ from pathlib import Path
 import dlt
 import pytest
 
-from orchestration.loading import load_jimi, run_source
-from orchestration.warehouse import writer_lock
+from orchestration.engine.pipelines import run_source
+from orchestration.engine.polling import load_jimi
+from orchestration.engine.warehouse import writer_lock
 from sources import duckdb_setup
 from sources.jimi import KEYS, jimi_source
+from sources.jimi_sim.account import source_args, source_env
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.faults import parse_faults
 from sources.jimi_sim.server import running_simulator
@@ -36,7 +38,9 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
                 column
                 for (column,) in connection.execute(
                     "select column_name from information_schema.columns where table_schema = 'jimi_raw' "
-                    "and table_name = ? and not starts_with(column_name, '_dlt') order by column_name",
+                    # source_account names each side's simulator URL (a port of its own).
+                    "and table_name = ? and not starts_with(column_name, '_dlt') and column_name <> 'source_account' "
+                    "order by column_name",
                     [name],
                 ).fetchall()
             ]
@@ -48,7 +52,7 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def load_all(settings: SimSettings, folder: Path, **source_args):
+def load_all(settings: SimSettings, folder: Path, **options):
     app = create_app(settings)
     with running_simulator(settings, app=app) as url:
         pipeline = dlt.pipeline(
@@ -57,7 +61,7 @@ def load_all(settings: SimSettings, folder: Path, **source_args):
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
-        source = jimi_source(base_url=url, now=NOW, initial_days=3, token_dir=str(folder / "tokens"), **source_args)
+        source = jimi_source(**source_args(url), now=NOW, initial_days=3, token_dir=str(folder / "tokens"), **options)
         run_source(pipeline, source)
     return snapshot(folder / "warehouse.duckdb")
 
@@ -77,7 +81,8 @@ def test_load_loses_and_duplicates_nothing_when_killed_mid_load_and_rerun(data_d
     settings = SimSettings(devices=4, **EXACT)
     app = create_app(settings)
     with running_simulator(settings, app=app) as url:
-        monkeypatch.setenv("JIMI_SIM_URL", url)
+        for name, value in source_env(url).items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("SOURCES__JIMI__INITIAL_DAYS", "1")
         started = datetime.now(UTC).replace(microsecond=0)
         load_jimi(["track_points"])
@@ -85,7 +90,7 @@ def test_load_loses_and_duplicates_nothing_when_killed_mid_load_and_rerun(data_d
         with writer_lock():
             # The writer lock is ours, so the child extracts and normalizes, then waits to load: kill it there.
             child = subprocess.Popen(
-                [sys.executable, "-c", "from orchestration.loading import load_jimi; load_jimi(['track_points'])"],
+                [sys.executable, "-c", "from orchestration.engine.polling import load_jimi; load_jimi(['track_points'])"],
                 cwd=ROOT, env=dict(os.environ),
             )  # fmt: skip
             deadline = time.monotonic() + 120
@@ -127,8 +132,8 @@ def test_concurrent_runs_log_in_once_when_token_cache_shared(tmp_path):
 
     app.state.sim.tokens.issue = counting_issue
     code = (
-        "import sys; from sources.jimi import jimi_source\n"
-        "source = jimi_source(base_url=sys.argv[1], token_dir=sys.argv[2]).with_resources('devices')\n"
+        "import sys; from sources.jimi import jimi_source; from sources.jimi_sim.account import source_args\n"
+        "source = jimi_source(**source_args(sys.argv[1]), token_dir=sys.argv[2]).with_resources('devices')\n"
         "rows = list(source)\n"
         "assert len(rows) == 3, rows"
     )
@@ -156,7 +161,7 @@ def test_catch_up_picks_up_late_fixes_when_incremental_missed_them(tmp_path, cat
     )
     with running_simulator(settings, app=app) as url:
         def run(moment: datetime, **args):
-            source = jimi_source(base_url=url, now=moment, initial_days=1, token_dir=str(tmp_path / "tokens"), **args)
+            source = jimi_source(**source_args(url), now=moment, initial_days=1, token_dir=str(tmp_path / "tokens"), **args)
             run_source(pipeline, source.with_resources("track_points"))
 
         run(NOW)

@@ -1,4 +1,4 @@
-"""How track.list work is cut into per-window tasks and when a device's cursor may move (sources/jimi/track.py),
+"""How track.list work is cut into per-window tasks and when a device's cursor may move (sources/jimi/windows.py),
 and what the source does with a device the API refuses mid-run."""
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 import dlt
 import pytest
 
-from orchestration.loading import run_source
+from orchestration.engine.pipelines import run_source
 from sources import duckdb_setup
-from sources.jimi import fetchers, jimi_source
+from sources.jimi import jimi_source
 from sources.jimi.errors import JimiDeviceError
-from sources.jimi.track import DeviceProgress, window_tasks
+from sources.jimi.resources import positions
+from sources.jimi.windows import DeviceProgress, window_tasks
+from sources.jimi_sim.account import source_args
 from sources.jimi_sim.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
@@ -58,7 +60,7 @@ def sim_url():
 def test_refused_device_keeps_its_cursor_and_is_not_called_again_when_others_load(sim_url, data_dir, monkeypatch):
     """10 days from no cursor are a 7-day and a 3-day window per device; one worker takes them in order, so
     the refused device's second window is skipped without a call and only the others' cursors move."""
-    fetch, calls = fetchers.track_points, []
+    fetch, calls = positions.fetch_track, []
 
     def refusing(client, imei, begin, end):
         calls.append((imei, end - begin))
@@ -66,14 +68,14 @@ def test_refused_device_keeps_its_cursor_and_is_not_called_again_when_others_loa
             raise JimiDeviceError("jimi.device.track.list", 1002, "The device has expired", imei)
         return fetch(client, imei, begin, end)
 
-    monkeypatch.setattr(fetchers, "track_points", refusing)
+    monkeypatch.setattr(positions, "fetch_track", refusing)
     pipeline = dlt.pipeline(
         pipeline_name="jimi_refused",
         destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(data_dir / "warehouse.duckdb")),
         dataset_name="jimi_raw",
         pipelines_dir=str(data_dir / "dlt"),
     )
-    source = jimi_source(base_url=sim_url, now=NOW, initial_days=10, max_workers=1).with_resources("track_points")
+    source = jimi_source(**source_args(sim_url), now=NOW, initial_days=10, max_workers=1).with_resources("track_points")
     run_source(pipeline, source)
     refused, *others = [imei for imei, _ in calls[:4]]
     assert [span for _, span in calls] == [WEEK] * 4 + [3 * DAY] * 3

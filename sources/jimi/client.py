@@ -22,6 +22,7 @@ import orjson
 
 from . import settings
 from .callstats import CallStats
+from .credentials import JimiCredentials
 from .decode import MalformedBody
 from .errors import (
     JimiApiError,
@@ -45,20 +46,16 @@ def _leading_code(content: bytes) -> int | None:
 
 
 @dataclass(frozen=True)
-class JimiCredentials:
-    """Where and as whom to call the API. `repr` never shows the secret or the password hash."""
+class ClientTuning:
+    """How hard the client works the API: retries, pacing, timeouts (`[sources.jimi]` settings)."""
 
-    base_url: str
-    app_key: str
-    app_secret: str = field(repr=False)
-    user_id: str
-    password_md5: str = field(repr=False)
-    target: str = ""
-
-    @property
-    def account(self) -> str:
-        """The account whose devices are read (the API's `target` / `account`)."""
-        return self.target or self.user_id
+    max_attempts: int = 6
+    backoff_s: float = 1.0
+    max_backoff_s: float = 60.0
+    # Client-side rate limit across the client's threads; 0 turns it off.
+    calls_per_second: float = 10.0
+    # Seconds per method before the HTTP read gives up (the method's own default otherwise).
+    timeouts_s: Mapping[str, float] = field(default_factory=dict)
 
 
 class JimiClient:
@@ -68,23 +65,20 @@ class JimiClient:
         self,
         credentials: JimiCredentials,
         token_cache: TokenCache,
+        tuning: ClientTuning | None = None,
         *,
-        max_attempts: int = 5,
-        backoff_s: float = 1.0,
-        max_backoff_s: float = 60.0,
-        calls_per_second: float = 10.0,
-        timeouts_s: Mapping[str, float] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx.BaseTransport | None = None,
         stats: CallStats | None = None,
     ) -> None:
+        tuning = tuning or ClientTuning()
         self.credentials = credentials
         self.tokens = token_cache
-        self.max_attempts = max_attempts
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
-        self.min_interval_s = 1.0 / calls_per_second if calls_per_second > 0 else 0.0
-        self.timeouts_s = {**settings.METHOD_TIMEOUT_S, **(timeouts_s or {})}
+        self.max_attempts = tuning.max_attempts
+        self.backoff_s = tuning.backoff_s
+        self.max_backoff_s = tuning.max_backoff_s
+        self.min_interval_s = 1.0 / tuning.calls_per_second if tuning.calls_per_second > 0 else 0.0
+        self.timeouts_s = {**settings.METHOD_TIMEOUT_S, **tuning.timeouts_s}
         self.clock = clock
         self.stats = stats if stats is not None else CallStats()
         self.stats.add_secret(credentials.app_secret)

@@ -1,64 +1,111 @@
-"""Which Jimi account to read: from dlt secrets / environment variables, else the embedded simulator.
+"""Which Jimi account to read: `[sources.jimi]` in dlt's secrets, or the `SOURCES__JIMI__*` variables.
 
-Real accounts are configured in `.dlt/secrets.toml` under `[sources.jimi]` (or the matching
-`SOURCES__JIMI__*` environment variables): `region` (ts, hk, eu, us) or `base_url`, `app_key`,
-`app_secret`, `user_id`, `password` (or `password_md5`) and optionally `target`. With no app key
-configured at all, everything points at the simulator with its default account, so the whole system runs
-without credentials.
+A real account is configured in `.dlt/secrets.toml` under `[sources.jimi]` (copy
+`.dlt/example.secrets.toml`) or with the matching environment variables: `app_key`, `app_secret`,
+`user_id`, `password` (or its lower-case MD5 as `password_md5`), `region` (ts, hk, eu, us) or `base_url`,
+and optionally `target` (the account whose devices are read; `user_id` by default). There is no default
+account: with none configured, every polling run stops before it calls anything, with an error naming
+these settings (`AccountNotConfigured`). The simulator is configured the same way, by whoever starts it.
 """
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass, field
 
-from sources.jimi_sim.settings import SimSettings
+import dlt
+from dlt.common.configuration import with_config
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from . import settings
-from .client import JimiCredentials
+from .errors import JimiError
 from .signing import password_md5 as md5_of
 
+SETTINGS_HINT = (
+    "set app_key, app_secret, user_id, password (or password_md5) and region (ts, hk, eu, us) or base_url "
+    "under [sources.jimi] in .dlt/secrets.toml (see .dlt/example.secrets.toml), or as the environment "
+    "variables SOURCES__JIMI__APP_KEY, SOURCES__JIMI__APP_SECRET, SOURCES__JIMI__USER_ID, "
+    "SOURCES__JIMI__PASSWORD and SOURCES__JIMI__REGION or SOURCES__JIMI__BASE_URL"
+)
 
-def resolve_credentials(
-    *,
-    region: str | None = None,
-    base_url: str | None = None,
-    app_key: str | None = None,
-    app_secret: str | None = None,
-    user_id: str | None = None,
+
+class AccountNotConfigured(JimiError):
+    """No usable Jimi account is configured; the message names the settings to set (never a value)."""
+
+
+@dataclass(frozen=True)
+class JimiCredentials:
+    """Where and as whom to call the API. `repr` never shows the secret or the password hash."""
+
+    base_url: str
+    app_key: str
+    app_secret: str = field(repr=False)
+    user_id: str
+    password_md5: str = field(repr=False)
+    target: str = ""
+
+    @property
+    def account(self) -> str:
+        """The account whose devices are read (the API's `target` / `account`)."""
+        return self.target or self.user_id
+
+    @property
+    def account_id(self) -> str:
+        """Who the data comes from, with no secret in it: `user@base_url` (and `>target` when it differs)."""
+        reads = f">{self.target}" if self.target and self.target != self.user_id else ""
+        return f"{self.user_id}{reads}@{self.base_url}"
+
+
+@with_config(sections=("sources", "jimi"))
+def configured_credentials(
+    app_key: str = dlt.secrets.value,
+    app_secret: str = dlt.secrets.value,
+    user_id: str = dlt.secrets.value,
+    password: str | None = dlt.secrets.value,
+    password_md5: str | None = dlt.secrets.value,
+    region: str | None = dlt.config.value,
+    base_url: str | None = dlt.config.value,
+    target: str | None = dlt.config.value,
+) -> JimiCredentials:
+    """The configured account (explicit arguments win over configuration)."""
+    return credentials_from(app_key, app_secret, user_id, password, password_md5, region, base_url, target)
+
+
+def load_credentials(**explicit: object) -> JimiCredentials:
+    """`configured_credentials`, with dlt's missing-field error turned into one that names every setting."""
+    try:
+        return configured_credentials(**explicit)
+    except ConfigFieldMissingException as exc:
+        missing = ", ".join(exc.fields)
+        raise AccountNotConfigured(f"no Jimi account is configured (missing: {missing}): {SETTINGS_HINT}") from None
+
+
+def credentials_from(
+    app_key: str | None,
+    app_secret: str | None,
+    user_id: str | None,
     password: str | None = None,
     password_md5: str | None = None,
+    region: str | None = None,
+    base_url: str | None = None,
     target: str | None = None,
 ) -> JimiCredentials:
-    """Credentials for a real account when an app key is configured, the simulator's otherwise."""
-    if not app_key:
-        sim = SimSettings.from_env()
-        return JimiCredentials(
-            base_url=base_url or os.environ.get("JIMI_SIM_URL") or settings.SIMULATOR_URL,
-            app_key=sim.app_key,
-            app_secret=sim.app_secret,
-            user_id=sim.user_id,
-            password_md5=md5_of(sim.password),
-            target=target or sim.user_id,
-        )
-    missing = [
-        name
-        for name, value in (("app_secret", app_secret), ("user_id", user_id), ("password", password or password_md5))
-        if not value
-    ]
+    """Validated credentials; an incomplete account fails naming what is missing (never a value)."""
+    values = (("app_key", app_key), ("app_secret", app_secret), ("user_id", user_id), ("password", password or password_md5))
+    missing = [name for name, value in values if not value]
     if missing:
-        raise ValueError(f"sources.jimi: app_key is set but {', '.join(missing)} is missing")
+        raise AccountNotConfigured(f"the Jimi account is incomplete (missing: {', '.join(missing)}): {SETTINGS_HINT}")
     if not base_url:
         if not region:
-            raise ValueError("sources.jimi: set region (ts, hk, eu, us) or base_url for a real account")
+            raise AccountNotConfigured(f"the Jimi account has no region or base_url: {SETTINGS_HINT}")
         try:
             base_url = settings.REGION_URLS[region.lower()]
         except KeyError:
-            raise ValueError(
-                f"sources.jimi: unknown region {region!r}; use one of {sorted(settings.REGION_URLS)} or base_url"
+            raise AccountNotConfigured(
+                f"sources.jimi.region {region!r} is unknown; use one of {sorted(settings.REGION_URLS)} or set base_url"
             ) from None
     return JimiCredentials(
         base_url=base_url,
-        app_key=app_key,
+        app_key=str(app_key),
         app_secret=str(app_secret),
         user_id=str(user_id),
         password_md5=(password_md5 or md5_of(str(password))).lower(),

@@ -185,3 +185,46 @@ def total_of(body: bytes, *path: str) -> int | None:
         return int(float(node)) if node not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def decode_nested(method: str, body: bytes, path: tuple[str, ...], fields: dict, sql: str, keys: tuple[str, ...]) -> pa.Table:
+    """Rows of a list at `path` whose own lists are unnested by `sql` (which selects from `parsed(r)`): an
+    alarm event's `fileList`, a fence's bound `imeis`. Key columns are declared non-null, times UTC."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise MalformedBody(f"{method}: body is not JSON ({len(body)} bytes)") from None
+    node: object = document
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    rows = node if isinstance(node, list) else ([node] if isinstance(node, dict) else [])
+    canonical: object = rows
+    for key in reversed(path):
+        canonical = {key: canonical}
+    structure: object = [fields]
+    for key in reversed(path):
+        structure = {key: structure}
+    accessor = "".join(f'."{key}"' for key in path)
+    query = (
+        f"with answer as (select ?::varchar as body), parsed as (select unnest(from_json(body, "
+        f"'{orjson.dumps(structure).decode()}'){accessor}) as r from answer) {sql}"
+    )
+    table = _connection().sql(query, params=[orjson.dumps(canonical).decode()]).to_arrow_table()
+    schema = pa.schema(
+        [
+            (field.with_type(pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(field.type) else field).with_nullable(
+                field.name not in keys
+            )
+            for field in table.schema
+        ]
+    )
+    return table.cast(schema)
+
+
+def parse_json(method: str, body: bytes) -> object:
+    """The body parsed, or `MalformedBody` (retried by the client) when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise MalformedBody(f"{method}: body is not JSON ({len(body)} bytes)") from None
+

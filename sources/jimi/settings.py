@@ -1,4 +1,8 @@
-"""Constants of the Jimi open API: endpoints, method names, limits and timeouts (jimi-api-facts.md)."""
+"""Constants of the Jimi open API: endpoints, method names, error codes, limits and timeouts.
+
+What each constant says about the API is written down in docs/jimi-api.md. Per-resource choices (window
+spans, lookbacks, cadences) live in the registry (`registry.py`), not here.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,6 @@ REGION_URLS = {
     "eu": "https://eu-open.tracksolidpro.com/route/rest",
     "us": "https://us-open.tracksolidpro.com/route/rest",
 }
-# The embedded simulator (`jimi-sim serve`) listens here by default.
-SIMULATOR_URL = "http://127.0.0.1:8765/route/rest"
 
 TOKEN_GET = "jimi.oauth.token.get"
 TOKEN_REFRESH = "jimi.oauth.token.refresh"
@@ -47,8 +49,6 @@ TRACK_MAX_SPAN = timedelta(days=7)
 TRACK_RETENTION = timedelta(days=89)
 # The reports (mileage, parking, alarms, OBD) are refused further back than that too.
 REPORT_RETENTION = TRACK_RETENTION
-# Overlap re-read by every incremental track poll, so fixes that reach the API a little late are kept.
-TRACK_LOOKBACK = timedelta(minutes=35)
 # How far back a device with no cursor yet starts.
 TRACK_INITIAL_DAYS = 2
 ALL_METHODS = (
@@ -58,13 +58,8 @@ ALL_METHODS = (
 
 # Batch endpoints: the spec allows 100 IMEIs, production saw 50 (discrepancy 14): stay at 50.
 IMEI_BATCH = 50
-# Windows per call for the batch reports. alarm.list and obd take at most a month / 31 days; mileage and
-# parking document no maximum, so they use a week like track.list.
-MILEAGE_SPAN = timedelta(days=7)
-PARKING_SPAN = timedelta(days=7)
-ALARM_SPAN = timedelta(days=30)
-OBD_SPAN = timedelta(days=31)
-# alarm.list silently caps a window at 1000 rows; a window that returns the cap is split in two.
+# alarm.list silently caps a window at 1000 rows; a window that returns the cap, or whose second page
+# repeats the first (the page parameter ignored), is split in two.
 ALARM_ROW_CAP = 1000
 ALARM_MIN_SPLIT = timedelta(minutes=1)
 PAGE_SIZE = 100
@@ -75,15 +70,6 @@ PARKING_PAGINGS = ((1, 100), (1, 50), (0, 100), (0, 50), (1, 10), (0, 10))
 PARKING_MAX_PAGES = 50
 # acc_type: spec says "off" parking / "on" idling, production needed "0" (discrepancy 6).
 PARKING_ACC_TYPES = (("off", "on"), ("0",))
-# Lookback re-read by each incremental run, per resource (late rows reach the API a little after the fact).
-LOOKBACK = {
-    "track_points": TRACK_LOOKBACK,
-    "trips": timedelta(hours=2),
-    "parking": timedelta(hours=2),
-    "alarms": timedelta(minutes=30),
-    "obd_readings": timedelta(hours=1),
-    "obd_faults": timedelta(hours=1),
-}
 # The nightly catch-up re-reads this many trailing days, for fixes that reach the API late.
 CATCH_UP_DAYS = 7
 
@@ -93,7 +79,7 @@ DEFAULT_TIMEOUT_S = 30.0
 METHOD_TIMEOUT_S = {TRACK_LIST: 300.0, TRACK_MILEAGE: 120.0, PARKING: 120.0, ALARM_LIST: 120.0, OBD_LIST: 120.0,
                     OBD_FAULT: 120.0}  # fmt: skip
 
-# -- media, platform geofences, TAG locations and commands (issue 9; read-only methods) -----------------
+# -- media, platform geofences, TAG locations and commands (read-only methods) ----------------------------
 MEDIA_URL = "jimi.device.jimi.media.URL"
 MEDIA_EVENT_URL = "jimi.device.media.event.URL"
 FENCE_LIST = "jimi.open.platform.fence.list"
@@ -101,8 +87,7 @@ TAG_LOCATION = "jimi.device.location.getTagMsg"
 INSTRUCTION_LIST = "jimi.open.instruction.list"
 INSTRUCTION_RESULT = "jimi.open.instruction.result"
 ALL_METHODS += (MEDIA_URL, MEDIA_EVENT_URL, FENCE_LIST, TAG_LOCATION, INSTRUCTION_LIST, INSTRUCTION_RESULT)
-# The media methods document no maximum span or page size; a week per call like track.list, 50 per page.
-MEDIA_SPAN = timedelta(days=7)
+# The media methods document no maximum page size: 50 per page.
 MEDIA_PAGE_SIZE = 50
 MEDIA_MAX_PAGES = 1000
 # Request channels: 1 front, 2 inward (the catalogue answers 0/1, so the channel asked is what we keep);
@@ -112,9 +97,8 @@ MEDIA_TYPES = (1, 2)
 # fence.list: page_size 1-50 (the spec's limits table, APX §A.7).
 FENCE_PAGE_SIZE = 50
 FENCE_MAX_PAGES = 1000
-# Which devices have cameras / are TAGs: by model. Jimi's video devices are the JC family (JC261, JC400,
-# JC450, ...); the TAG model is the simulator's, a real account names its own (`tag_models`).
+# Which devices have cameras: by model prefix. Jimi's video devices are the JC family (JC261, JC400, JC450,
+# ...): the default of the `media_models` setting. TAG devices have no documented model family, so the
+# `tag_models` setting names them (none by default).
 MEDIA_MODEL_PREFIXES = ("JC",)
-TAG_MODELS = ("LL01-TAG",)
-LOOKBACK.update({"media_files": timedelta(hours=2), "event_media": timedelta(hours=2)})
 METHOD_TIMEOUT_S.update({MEDIA_URL: 60.0, MEDIA_EVENT_URL: 60.0})

@@ -29,9 +29,9 @@ def main() -> None:
 @click.option(
     "--landing",
     type=click.Path(file_okay=False, path_type=Path),
-    default=settings.default_landing_dir,
-    show_default="$JIMI_DATA_DIR/landing",
-    help="Folder that accepted payloads are written to.",
+    envvar=settings.LANDING_ENV,
+    required=True,
+    help=f"Folder that accepted payloads are written to (or ${settings.LANDING_ENV}).",
 )
 @click.option("--max-body-bytes", type=int, default=settings.MAX_BODY_BYTES, show_default=True)
 @click.option(

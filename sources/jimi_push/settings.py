@@ -7,9 +7,6 @@ the sender retries a failed delivery 3 times, 2 minutes apart, then drops it.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 # Every push path of the reference (jimi-api-facts.md §6.4, jimi-api.md §10), spelled as the sender does.
 PUSH_PATHS: tuple[str, ...] = (
     "pushevent",
@@ -40,6 +37,8 @@ PUSH_PATHS: tuple[str, ...] = (
 SINGLE_OBJECT_PATHS = frozenset({"pushInstructResponse"})
 
 TOKEN_ENV = "JIMI_PUSH_TOKEN"
+# The landing folder of `jimi-push serve` (or its `--landing`); the Dagster push sensor reads the same setting.
+LANDING_ENV = "JIMI_PUSH_LANDING"
 # 50 items of a few hundred bytes is ~30 KB; media lists (pushresourcelist) are larger. Far above both.
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_FORM_FIELDS = 32
@@ -118,11 +117,7 @@ OBD_BATTERY_DV_KEYS = ("vehicleBatterVoltage",)
 
 # Push delivery to landing file to warehouse: the sensor's batches and how often it looks.
 SENSOR_INTERVAL_S = 15
-BATCH_MAX_FILES = int(os.environ.get("JIMI_PUSH_BATCH_FILES", "5000"))
+# At most this many files per claimed batch (the orchestration's `JIMI_PUSH_BATCH_FILES` overrides it).
+BATCH_MAX_FILES = 5000
 MAX_AUTOMATIC_ATTEMPTS = 3
 
-
-def default_landing_dir() -> Path:
-    """`$JIMI_DATA_DIR/landing` (the data folder defaults to `data/` at the project root), as orchestration's."""
-    root = os.environ.get("JIMI_DATA_DIR") or Path(__file__).resolve().parents[2] / "data"
-    return (Path(root) / "landing").resolve()

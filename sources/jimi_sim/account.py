@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from sources.jimi.credentials import JimiCredentials, credentials_from
 from sources.jimi_sim.equipment import TAG_MODELS
 from sources.jimi_sim.settings import SimSettings
 
@@ -26,14 +27,13 @@ def source_env(url: str, settings: SimSettings | None = None) -> dict[str, str]:
     }
 
 
-def source_args(url: str, settings: SimSettings | None = None) -> dict[str, object]:
-    """The same account as keyword arguments of `jimi_source` (for code that builds the source itself)."""
+def credentials(url: str, settings: SimSettings | None = None) -> JimiCredentials:
+    """The simulator's account as the product's credentials."""
     sim = settings or SimSettings.from_env()
-    return {
-        "base_url": url,
-        "app_key": sim.app_key,
-        "app_secret": sim.app_secret,
-        "user_id": sim.user_id,
-        "password": sim.password,
-        "tag_models": TAG_MODELS,
-    }
+    return credentials_from(sim.app_key, sim.app_secret, sim.user_id, password=sim.password, base_url=url)
+
+
+def source_args(url: str, settings: SimSettings | None = None) -> dict[str, object]:
+    """The same account as keyword arguments of `jimi_source` and `load_jimi` (for code that builds the source
+    itself): the credentials and the simulator's TAG models."""
+    return {"credentials": credentials(url, settings), "tag_models": TAG_MODELS}

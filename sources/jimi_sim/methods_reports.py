@@ -1,8 +1,11 @@
 """Alarm and OBD methods (jimi-api-facts.md §5.11-5.13): paged with `page_no`/`page_size`.
 
 alarm.list answers newest first, at most 1000 rows per query window (silently capped: later pages come
-back empty), no total; without begin/end it covers the last month. The OBD methods put their rows in a
-`data` paging object whose `startRow`/`endRow`/`totalPage` follow the `obd_paging` shape.
+back empty), no total; without begin/end it covers the last month. Its page_size follows the `alarm_paging`
+shape (discrepancy 10): 1-100 (strict), or up to 1000 answered with at most 100 rows (lenient); an unknown
+`page` is ignored like any unknown parameter, so paging by it answers the first page every time. The OBD
+methods put their rows in a `data` paging object whose `startRow`/`endRow`/`totalPage` follow the
+`obd_paging` shape.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from sources.jimi_sim.catalogue import Device
 from sources.jimi_sim.errors import ILLEGAL_DEVICE, ApiError, invalid, missing
 from sources.jimi_sim.methods import Payload, method
 from sources.jimi_sim.params import BUSINESS_EXCEPTION, check_account, imei_list, int_param, window
+from sources.jimi_sim.shapes import Shapes
 from sources.jimi_sim.state import Simulator
 from sources.jimi_sim.wire_reports import alarm_row, fault_row, obd_row, paging
 
 ALARM_MAX_SPAN = timedelta(days=31)
 ALARM_MAX_ROWS = 1000
+ALARM_PAGE_ROWS = 100  # the spec's largest page_size; the lenient shape answers no more rows than this
+ALARM_LENIENT_PAGE_SIZE = 1000  # jimi-api.md §6.1: "Results per page (max 1000)"
 OBD_MAX_SPAN = timedelta(days=31)
 _ONE_SECOND = timedelta(seconds=1)
 _ILLEGAL_DEVICE = (ILLEGAL_DEVICE, "Illegal device")
@@ -43,7 +49,7 @@ def alarm_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
     else:
         begin, end = window(sim, params, ("begin_time", "end_time"), ALARM_MAX_SPAN, "one month")
     page_no = int_param(params, "page_no", 1, 1_000_000, 1)
-    page_size = int_param(params, "page_size", 1, 100, 50)
+    page_size = _alarm_page_size(params, sim.settings.shapes)
     wanted = params.get("alertTypeId")
     until = min(end + _ONE_SECOND, now + _ONE_SECOND)
 
@@ -61,6 +67,13 @@ def alarm_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
     page = found[(page_no - 1) * page_size : page_no * page_size]
     account, shapes = sim.settings.user_id, sim.settings.shapes
     return {"result": [alarm_row(device, alarm, account, shapes) for alarm, device in page]}
+
+
+def _alarm_page_size(params: Mapping[str, str], shapes: Shapes) -> int:
+    """Rows per page. Lenient: a larger page_size is accepted but pages (and page_no) count in 100 rows."""
+    if shapes.alarm_paging == "lenient":
+        return min(int_param(params, "page_size", 1, ALARM_LENIENT_PAGE_SIZE, 50), ALARM_PAGE_ROWS)
+    return int_param(params, "page_size", 1, ALARM_PAGE_ROWS, 50)
 
 
 def _obd_query(sim: Simulator, params: Mapping[str, str]) -> tuple[list[Device], object, object, int, int]:

@@ -16,6 +16,7 @@ VARIANTS: dict[str, tuple[int, tuple[str, ...]]] = {
     "mileage_duration_key": (3, ("runTimeSecond", "elapsed")),
     "parking_acc_type": (6, ("onoff", "01")),
     "parking_paging": (7, ("picky", "lenient")),
+    "alarm_paging": (10, ("strict", "lenient")),
     "alarm_name_key": (12, ("alarmTypeName", "alertTypeName")),
     "imei_limit": (14, ("50", "100")),
     "expires_in_type": (16, ("number", "string")),
@@ -42,6 +43,13 @@ class Shapes:
     mileage_duration_key: str = "runTimeSecond"  # the table's key, or the example's `elapsed`
     parking_acc_type: str = "onoff"  # on=idling/off=parking (spec), or 0=all/1=ignition-off (production doc)
     parking_paging: str = "picky"  # picky: page_size <= 50 and pages aligned, else 1001 (client evidence)
+    # alarm.list paging: strict = the spec's page_size 1-100, else 1001; lenient = what a production client
+    # ran against (it sent `page` with page_size=500 and had to guard against the same first page coming
+    # back): page_size up to 1000 (jimi-api.md §6.1) accepted and answered with at most 100 rows, the
+    # unknown `page` ignored. `page_no`, the documented name, counts pages of those 100 rows in both; no
+    # source shows it ignored. Strict in both presets: the field report is one client's workaround, and the
+    # strict side is the one that catches a client depending on the lenient behaviour.
+    alarm_paging: str = "strict"
     alarm_name_key: str = "alarmTypeName"  # live data, or the table's alertTypeName
     imei_limit: str = "50"  # IMEIs per call: 50 (production doc) or 100 (spec)
     expires_in_type: str = "number"  # token expiresIn as in the examples, or the table's string

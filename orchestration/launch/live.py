@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from . import config
+from ..settings import current
 from .demo import print_summary
 from .processes import BIN, fleet_args, spawn, start_simulator, stop, wait_until_up
 
@@ -33,7 +33,7 @@ telemetry:
 
 
 def dagster_home() -> Path:
-    home = Path(os.environ.get("DAGSTER_HOME") or config.data_dir() / "dagster").resolve()
+    home = Path(os.environ.get("DAGSTER_HOME") or current().data_dir / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():
@@ -48,7 +48,7 @@ def start_push(port: int, sim_args: list[str]) -> list:
     token = SimSettings.from_env().push_token
     env = {"JIMI_PUSH_TOKEN": token}
     receiver = spawn(
-        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(config.landing_dir())],
+        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(current().landing_dir)],
         env=env,
     )
     wait_until_up(f"http://127.0.0.1:{port}/health", receiver)
@@ -56,7 +56,7 @@ def start_push(port: int, sim_args: list[str]) -> list:
         [str(BIN / "jimi-sim"), "push", "--to", f"http://127.0.0.1:{port}", "--live", *fleet_args(sim_args)],
         env={"JIMI_SIM_PUSH_TOKEN": token},
     )
-    print(f"push receiver: http://127.0.0.1:{port} (landing in {config.landing_dir()}), live sender started", flush=True)
+    print(f"push receiver: http://127.0.0.1:{port} (landing in {current().landing_dir}), live sender started", flush=True)
     return [receiver, sender]
 
 

@@ -22,9 +22,8 @@ from filelock import FileLock, Timeout
 
 from sources import duckdb_setup
 
-from . import config
-
-WRITER_WAIT_S = float(os.environ.get("JIMI_WAREHOUSE_WAIT_S", "1800"))
+from .. import settings as project
+from .dlt_workarounds import load_on_connection
 
 
 class WarehouseBusy(RuntimeError):
@@ -32,8 +31,11 @@ class WarehouseBusy(RuntimeError):
 
 
 @contextmanager
-def writer_lock(wait_s: float = WRITER_WAIT_S) -> Iterator[None]:
-    path = config.lock_path()
+def writer_lock(wait_s: float | None = None) -> Iterator[None]:
+    """Hold the warehouse for writing, waiting at most `wait_s` (`JIMI_WAREHOUSE_WAIT_S`) for another writer."""
+    current = project.current()
+    wait_s = current.warehouse_wait_s if wait_s is None else wait_s
+    path = current.lock_path
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path))
     try:
@@ -52,28 +54,14 @@ def load_locked(pipeline: dlt.Pipeline, warehouse: Path | None = None) -> LoadIn
     with writer_lock():
         if warehouse is None:
             return pipeline.load()
-        # Given a path, dlt opens the DuckDB file for each client it makes and closes it (a checkpoint) when
-        # that client is done, several times a package (~0.1 s of a batch); given an open connection it
-        # takes cursors of it, and the one checkpoint comes when it is closed here, still under the lock.
-        connection = duckdb_setup.connect(str(warehouse))
-        # The checkpoint at close would merge this load's last, partly filled row group with the earlier
-        # load's: a rewrite of a whole batch every other batch (0.11 s of a week of 45 devices' fixes, a
-        # tenth of its load). Left unmerged, a table has one partly filled row group per batch; fully
-        # deleted row groups (a window loaded again) are still dropped.
-        connection.execute("set max_vacuum_tasks = 0")
-        try:
-            return pipeline.load(credentials=connection)
-        finally:
-            connection.close()
-            # dlt keeps the credentials it was given: back to the path, not a closed connection.
-            pipeline.destination.config_params["credentials"] = duckdb_setup.dlt_credentials(warehouse)
+        return load_on_connection(pipeline, warehouse)
 
 
 def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     rows = connection.execute(
         "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
         "order by table_name",
-        [catalog, config.MART_SCHEMA],
+        [catalog, project.MART_SCHEMA],
     ).fetchall()
     return [name for (name,) in rows]
 
@@ -83,8 +71,9 @@ def publish_marts(warehouse: Path | None = None, published: Path | None = None) 
 
     The caller holds the writer lock, so no load is writing while the warehouse is read.
     """
-    warehouse = warehouse or config.warehouse_path()
-    published = published or config.published_path()
+    current = project.current()
+    warehouse = warehouse or current.warehouse_path
+    published = published or current.published_path
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.stem}-{uuid.uuid4().hex}.duckdb")
     counts: dict[str, int] = {}
@@ -93,7 +82,7 @@ def publish_marts(warehouse: Path | None = None, published: Path | None = None) 
         connection.execute(f"attach '{warehouse}' as wh (read_only)")
         connection.execute(f"attach '{staging}' as pub")
         for table in mart_tables(connection, "wh"):
-            connection.execute(f'create table pub.main."{table}" as select * from wh.{config.MART_SCHEMA}."{table}"')
+            connection.execute(f'create table pub.main."{table}" as select * from wh.{project.MART_SCHEMA}."{table}"')
             counts[table] = connection.execute(f'select count(*) from pub.main."{table}"').fetchall()[0][0]
         connection.execute("detach pub")
         connection.execute("detach wh")

@@ -31,18 +31,14 @@ from filelock import FileLock, Timeout
 from sources import duckdb_setup
 from sources.jimi.callstats import RETRY_CAUSES, CallStats, redact, retry_column
 
-from . import config
+from .. import settings as project
 from .warehouse import writer_lock
 
 log = logging.getLogger(__name__)
 
 PIPELINE_NAME = "jimi_ingest"
-FLUSH_WAIT_S = float(os.environ.get("JIMI_INGEST_FLUSH_WAIT_S", "60"))
 # Environment variables whose values are secrets wherever they are set (see README, Configuration).
-SECRET_VARIABLES = (
-    "SOURCES__JIMI__APP_SECRET", "SOURCES__JIMI__PASSWORD", "SOURCES__JIMI__PASSWORD_MD5", "JIMI_PUSH_TOKEN",
-    "JIMI_SIM_APP_SECRET", "JIMI_SIM_PASSWORD", "JIMI_SIM_PUSH_TOKEN",
-)  # fmt: skip
+SECRET_VARIABLES = ("SOURCES__JIMI__APP_SECRET", "SOURCES__JIMI__PASSWORD", "SOURCES__JIMI__PASSWORD_MD5", "JIMI_PUSH_TOKEN")
 
 _RETRY_COLUMNS = {f"retries_{retry_column(cause)}": {"data_type": "bigint"} for cause in RETRY_CAUSES}
 COLUMNS: dict[str, dict[str, dict]] = {
@@ -110,12 +106,12 @@ TIMESTAMPS = {name for table in COLUMNS.values() for name, hint in table.items()
 
 
 def spool_dir() -> Path:
-    return config.data_dir() / "ingest_spool"
+    return project.current().data_dir / "ingest_spool"
 
 
 def pipeline_dir() -> Path:
-    """The record's own dlt working folder and lock, apart from the data pipelines' (`config.pipelines_dir`)."""
-    return config.data_dir() / "ingest_log"
+    """The record's own dlt working folder and lock, apart from the data pipelines' (`Settings.pipelines_dir`)."""
+    return project.current().data_dir / "ingest_log"
 
 
 def new_run_id() -> str:
@@ -240,8 +236,8 @@ def _timestamp(value: object) -> object:
 def ingest_pipeline() -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(config.warehouse_path())),
-        dataset_name=config.INGEST_DATASET,
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(project.current().warehouse_path)),
+        dataset_name=project.INGEST_DATASET,
         pipelines_dir=str(pipeline_dir()),
     )
 
@@ -249,7 +245,7 @@ def ingest_pipeline() -> dlt.Pipeline:
 def flush_spool(wait_s: float | None = None) -> int:
     """Load every spooled record into the warehouse; returns how many spool files were loaded (0 when the
     warehouse or another flusher was busy for longer than `wait_s`: the files stay for the next flush)."""
-    wait_s = FLUSH_WAIT_S if wait_s is None else wait_s
+    wait_s = project.current().ingest_flush_wait_s if wait_s is None else wait_s
     folder = spool_dir()
     if not folder.exists():
         return 0

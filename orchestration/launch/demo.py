@@ -14,7 +14,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from . import config
+from sources import duckdb_setup
+
+from ..settings import current
 from .processes import BIN, fleet_args, free_port, spawn, start_simulator, stop, wait_until_up
 
 
@@ -22,12 +24,12 @@ def replay_pushes(days: int, sim_args: list[str]) -> None:
     """The window's pushes through the real receiver into the landing folder, then loaded once."""
     from sources.jimi_sim.settings import SimSettings
 
-    from .push_assets import load_pending
+    from ..engine.push_loading import load_pending
 
     token = SimSettings.from_env().push_token
     port = free_port()
     receiver = spawn(
-        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(config.landing_dir())],
+        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(current().landing_dir)],
         env={"JIMI_PUSH_TOKEN": token},
     )
     try:
@@ -63,9 +65,7 @@ def run_demo(days: int, sim_args: list[str]) -> int:
 
 
 def print_summary() -> int:
-    from sources import duckdb_setup
-
-    connection = duckdb_setup.connect(str(config.published_path()), read_only=True)
+    connection = duckdb_setup.connect(str(current().published_path), read_only=True)
     try:
         rows = connection.execute(
             """
@@ -76,7 +76,7 @@ def print_summary() -> int:
         ).fetchall()
     finally:
         connection.close()
-    print(f"\nfct_device_days by day (published at {config.published_path()}):")
+    print(f"\nfct_device_days by day (published at {current().published_path}):")
     print(f"{'day':<12}{'devices':>8}{'distance_km':>13}{'driving_h':>11}{'max_kmh':>9}")
     for day, devices, distance, hours, top in rows:
         print(f"{day!s:<12}{devices:>8}{distance:>13}{hours:>11}{top:>9}")

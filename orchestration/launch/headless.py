@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 from dagster import DagsterInstance, materialize
 
-from .assets import MODE_TAG, jimi_dbt_assets, jimi_history_assets, jimi_snapshot_assets, published_marts
-from .dbt_project import dbt_resource
+from ..defs.dbt import dbt_definitions, dbt_resource
+from ..defs.polling import polling_assets
+from ..defs.runs import MODE_TAG
+from ..settings import current
 
 # Dagster's console logger speaks at DEBUG by default; a headless run only needs warnings.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -18,9 +20,10 @@ def materialize_all(quiet: bool = True) -> bool:
     """Every polled resource from its cursor (as the schedules do), then dbt and the published marts."""
     # An instance of our own, entered, so this run never inherits the definitions-state storage of an
     # instance someone else created and disposed earlier in the process (Dagster keeps it in a ContextVar).
+    settings = current()
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
-            [jimi_snapshot_assets, jimi_history_assets, jimi_dbt_assets, published_marts],
+            [*polling_assets(settings), *dbt_definitions(settings)[0]],
             resources={"dbt": dbt_resource()},
             instance=instance,
             partition_key=datetime.now(UTC).strftime("%Y-%m-%d"),
