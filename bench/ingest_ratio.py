@@ -1,7 +1,7 @@
 """Ingest throughput: track.list answers (already fetched) to rows in DuckDB, beside DuckDB's own JSON reader.
 
 Both sides load the same points in the same run: the pipeline side decodes every simulator answer with the
-source's decoder and loads it the way a backfill loads each batch (`orchestration.loading.load_batch`: dlt
+source's decoder and loads it the way a backfill loads each batch (`orchestration.engine.backfill.load_batch`: dlt
 extract, normalize, load under the writer lock, merge on imei + gps_time) into a DuckDB warehouse; the
 baseline writes the same points one record per line and lets DuckDB `read_json` them straight into a table.
 The ratio of the two rates is what counts (the machine is shared and noisy).
@@ -33,9 +33,9 @@ import orjson
 from starlette.testclient import TestClient
 
 from sources import duckdb_setup
-from sources.jimi import run_concurrently
 from sources.jimi.decode import decode
-from sources.jimi.shapes import TRACK_POINTS
+from sources.jimi.resources.positions import TRACK_POINTS
+from sources.jimi.run import run_concurrently
 from sources.jimi.signing import format_time, sign
 from sources.jimi_sim.api import create_app
 from sources.jimi_sim.settings import SimSettings
@@ -72,15 +72,15 @@ def fetch_bodies(devices: int, days: int, before: int = 0) -> list[tuple[str, by
 
 
 class Pipeline:
-    """The production path: the source's decoder on worker threads, then `loading.load_batch` (what every
+    """The production path: the source's decoder on worker threads, then `backfill.load_batch` (what every
     batch of a backfill goes through: extract, normalize, load under the writer lock, merge)."""
 
     def __init__(self, folder: Path) -> None:
         os.environ["JIMI_DATA_DIR"] = str(folder)
-        from orchestration import config
-        from orchestration.loading import load_batch
+        from orchestration.engine.backfill import load_batch
+        from orchestration.settings import current
 
-        self.warehouse, self.load_batch, self.batches = config.warehouse_path(), load_batch, 0
+        self.warehouse, self.load_batch, self.batches = current().warehouse_path, load_batch, 0
 
     def load(self, answers: list[tuple[str, bytes]]) -> tuple[float, int]:
         """Seconds to decode and load one batch, and the distinct rows it added."""

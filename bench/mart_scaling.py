@@ -98,18 +98,19 @@ def main() -> None:
 
     from marts_support import mart_differences
 
-    from orchestration import config
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
+    from orchestration.settings import current
+    from sources.jimi_sim.account import source_args
     from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
 
     settings = SimSettings(devices=25, now=now, **EXACT)
     with running_simulator(settings) as url:
-        load_jimi(["devices"], base_url=url, now=now)
+        load_jimi(["devices"], **source_args(url, settings), now=now)
     fleet = Fleet(settings)
     imeis = [device.imei for device in fleet.devices if device.habits.reporting][: args.base]
-    warehouse = config.warehouse_path()
+    warehouse = current().warehouse_path
 
     generated = time.perf_counter()
     history = trails(fleet, imeis, start, LAST_DAY)
