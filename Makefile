@@ -9,11 +9,24 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 VENV := .venv
 PY := $(VENV)/bin/python
+# Settings of `make run` / `make demo` (README, Set up): ports checked before anything starts.
+UI_PORT ?= 3000
+SIM_PORT ?= 8765
+PUSH_PORT ?= 8766
+HISTORY_DAYS ?= 2
 DEMO_DAYS ?= 2
+# Options of `jimi-sim serve`, one string: passed through the environment, so any value (a lone `--exact`,
+# several options, quotes) reaches the launcher as it was typed.
 SIM_ARGS ?=
+export SIM_ARGS
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test bench backfill notebook lint clean accounts account-add account-reset
+.DEFAULT_GOAL := help
+.PHONY: help install run demo test bench backfill notebook lint clean accounts account-add account-reset
+
+help:  ## list the targets (this)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  settings: UI_PORT=$(UI_PORT) SIM_PORT=$(SIM_PORT) PUSH_PORT=$(PUSH_PORT) HISTORY_DAYS=$(HISTORY_DAYS) DEMO_DAYS=$(DEMO_DAYS) SIM_ARGS=\"$$SIM_ARGS\""
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -22,24 +35,26 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	cd transform && JIMI_DUCKDB_EXTENSIONS=$(CURDIR)/$(VENV)/duckdb-extensions ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed  ## create .venv with every dependency (uv) and parse the dbt project
 
-run: install  ## simulator + push + Dagster UI on http://127.0.0.1:3000; Ctrl-C stops everything
-	$(PY) -m orchestration.launch.live --sim-args "$(SIM_ARGS)"
+run: install  ## simulator + push + Dagster UI on http://127.0.0.1:UI_PORT, the first history a run in it; Ctrl-C stops all
+	$(PY) -m orchestration.launch.live --ui-port $(UI_PORT) --sim-port $(SIM_PORT) --push-port $(PUSH_PORT) \
+		--history-days $(HISTORY_DAYS) --sim-args="$$SIM_ARGS"
 
 demo: install  ## the same pipeline headless over the last DEMO_DAYS days; prints the mart and exits
-	$(PY) -m orchestration.launch.demo --days $(DEMO_DAYS) --sim-args "$(SIM_ARGS)"
+	$(PY) -m orchestration.launch.demo --days $(DEMO_DAYS) --sim-args="$$SIM_ARGS"
 
 test: install  ## the whole suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install  ## every benchmark in bench/; each prints `<name>: <value> (target ...)` last
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+bench: install  ## every benchmark in bench/ (each prints `<name>: <value> (target ...)` last); fails naming those that failed
+	@failed=""; for script in bench/*.py; do echo "== $$script"; $(PY) $$script || failed="$$failed $$script"; done; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
 
 # Queue a backfill of a partitioned polling job for the running `make run` (its daemon executes it), e.g.
 # make backfill JOB=poll_track_points FROM=2026-08-27 TO=2026-11-24
 JOB ?= poll_history
-backfill: install
+backfill: install  ## queue a backfill for the running `make run`: JOB=poll_history FROM=YYYY-MM-DD TO=YYYY-MM-DD
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster} $(VENV)/bin/dagster job backfill -m orchestration.definitions \
 		-j $(JOB) --from $(FROM) --to $(TO) --noprompt
 
@@ -56,8 +71,8 @@ account-reset: install  ## drop every account's polled data and the marts built 
 notebook: install  ## JupyterLab on 127.0.0.1 over the published marts
 	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lint: install
+lint: install  ## ruff check
 	$(VENV)/bin/ruff check sources orchestration tests bench
 
-clean:
+clean:  ## delete data/ (warehouse, marts, cursors, Dagster home) and dbt's build output
 	rm -rf data transform/target transform/logs

@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.processes import free_port, start_simulator, stop
+from orchestration.launch.processes import free_port, start_simulator, stop
+from sources.jimi_sim.account import source_env
 
 EVENTS: list[tuple[str, float, float, int]] = []  # (kind, start, end, rows)
 RSS: list[tuple[float, float, float]] = []  # (time, RSS MiB, MiB held by Arrow's memory pool)
@@ -42,11 +43,11 @@ def _record(kind: str, start: float, rows: int = 0) -> None:
 
 def instrument() -> None:
     """Wrap the client's attempts, the track decoder, the batch loads and the writer lock with timers."""
-    from orchestration import loading
-    from sources.jimi import fetchers
+    from orchestration.engine import backfill
     from sources.jimi.client import JimiClient
+    from sources.jimi.resources import positions
 
-    post, decode, load_batch, writer_lock = JimiClient._post, fetchers.decode, loading.load_batch, loading.writer_lock
+    post, decode, load_batch, writer_lock = JimiClient._post, positions.decode, backfill.load_batch, backfill.writer_lock
 
     def timed_post(self, method, params, context, dec):
         started = time.perf_counter()
@@ -78,7 +79,7 @@ def instrument() -> None:
             finally:
                 _record("lock_held", held)
 
-    JimiClient._post, fetchers.decode, loading.load_batch, loading.writer_lock = timed_post, timed_decode, timed_load, timed_lock
+    JimiClient._post, positions.decode, backfill.load_batch, backfill.writer_lock = timed_post, timed_decode, timed_load, timed_lock
 
 
 def sample_rss(stop_event: threading.Event) -> None:
@@ -168,21 +169,21 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--batch-rows", type=int, help="rows per load batch (default: loading.LOAD_BATCH_ROWS)")
+    parser.add_argument("--batch-rows", type=int, help="rows per load batch (default: backfill.LOAD_BATCH_ROWS)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-breakdown-"))
     os.environ["JIMI_SIM_LATENCY"] = f"jimi.device.track.list={args.latency}"
     os.environ.setdefault("JIMI_SIM_LATE_SHARE", "0")
     simulator, url = start_simulator(free_port(), ["--devices", str(args.devices)])
-    os.environ.update({"JIMI_SIM_URL": url, "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR"})
+    os.environ.update({**source_env(url), "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR"})
     try:
-        from orchestration.loading import load_jimi
+        from orchestration.engine.polling import load_jimi
 
         instrument()
         if args.batch_rows:
-            from orchestration import loading
+            from orchestration.engine import backfill
 
-            loading.LOAD_BATCH_ROWS = args.batch_rows
+            backfill.LOAD_BATCH_ROWS = args.batch_rows
         stop_event = threading.Event()
         threading.Thread(target=sample_rss, args=(stop_event,), daemon=True).start()
         end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

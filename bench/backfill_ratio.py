@@ -27,12 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.processes import free_port, start_simulator, stop
+from orchestration.launch.processes import free_port, start_simulator, stop
+from sources.jimi_sim.account import source_env
 
 
 def backfill(days: int, workers: int) -> dict:
     """Run inside the child: one bounded backfill of track points; returns timings and counts."""
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
 
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=days)
@@ -45,7 +46,7 @@ def backfill(days: int, workers: int) -> dict:
 
 
 def run_child(url: str, days: int, workers: int, folder: Path) -> dict:
-    env = {**os.environ, "JIMI_SIM_URL": url, "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR",
+    env = {**os.environ, **source_env(url), "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR",
            # One token cache for both runs of --memory, as processes share it in production: the API refuses
            # a second login within a minute (1006), and a 30-day run can finish sooner than that.
            "SOURCES__JIMI__TOKEN_DIR": str(folder.parent / "tokens")}  # fmt: skip

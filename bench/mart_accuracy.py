@@ -44,29 +44,30 @@ def main() -> None:
     os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
     sim_args = ["--devices", str(args.devices), "--seed", str(args.seed), "--now", f"{now:%Y-%m-%d %H:%M:%S}"]
 
-    from orchestration import config
-    from orchestration.loading import load_jimi
-    from orchestration.processes import BIN, free_port, spawn, start_simulator, stop, wait_until_up
+    from orchestration.engine.polling import load_jimi
+    from orchestration.launch.processes import BIN, free_port, spawn, start_simulator, stop, wait_until_up
+    from orchestration.settings import current
+    from sources.jimi_sim.account import source_args
 
     started = time.perf_counter()
     simulator, url = start_simulator(free_port(), sim_args)
     try:
         summary = load_jimi(
-            ["devices", "track_points", "trips", "parking"], start=start, end=end, base_url=url, now=now
+            ["devices", "track_points", "trips", "parking"], start=start, end=end, now=now, **source_args(url)
         )
     finally:
         stop(simulator)
     print(f"polled: {summary.rows_by_table} in {time.perf_counter() - started:.0f}s", flush=True)
 
     if not args.no_push:
-        from orchestration.push_assets import load_pending
+        from orchestration.engine.push_loading import load_pending
         from sources.jimi_sim.settings import SimSettings
 
         token = SimSettings.from_env().push_token
         port = free_port()
         receiver = spawn(
             [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--landing", str(config.landing_dir())],
+             "--landing", str(current().landing_dir)],
             env={"JIMI_PUSH_TOKEN": token},
         )  # fmt: skip
         pushed = time.perf_counter()
@@ -91,7 +92,7 @@ def main() -> None:
     from sources.jimi_sim.truth import export_truth
 
     built = time.perf_counter()
-    run_dbt(config.warehouse_path(), "run")
+    run_dbt(current().warehouse_path, "run")
     print(f"dbt run: {time.perf_counter() - built:.0f}s", flush=True)
 
     truth = work / "truth"
@@ -99,7 +100,7 @@ def main() -> None:
         Fleet(SimSettings(devices=args.devices, seed=args.seed, now=now)),
         start - timedelta(days=1), end + timedelta(days=1), truth,
     )  # fmt: skip
-    score = score_marts(config.warehouse_path(), truth, start, end)
+    score = score_marts(current().warehouse_path, truth, start, end)
     trips, stops = score["trips"], score["stops"]
     print(trips.text("trips"))
     print(stops.text("stops"))

@@ -107,7 +107,7 @@ def main() -> None:
 
     settings = SimSettings(devices=25, now=now, **EXACT)
     with running_simulator(settings) as url:
-        load_jimi(["devices"], **source_args(url, settings), now=now)
+        load_jimi(["devices"], now=now, **source_args(url, settings))
     fleet = Fleet(settings)
     imeis = [device.imei for device in fleet.devices if device.habits.reporting][: args.base]
     warehouse = current().warehouse_path

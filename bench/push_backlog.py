@@ -7,7 +7,7 @@ few fault codes. Items are grouped into pushes the way a sender batches them (pe
 and landed as the receiver lands them. Then, in the same run:
 
 - baseline: DuckDB alone reads the same files with `read_json` into a table, one row per item;
-- pipeline: `orchestration.push_assets.load_batch` — read, type, dedupe, load with dlt into a fresh
+- pipeline: `orchestration.engine.push_loading.load_batch` — read, type, dedupe, load with dlt into a fresh
   warehouse, move the files — as a sensor-requested run does after an outage.
 
 The figure is items/s of the pipeline over items/s of the baseline (target >= 0.3).
@@ -128,11 +128,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="push-backlog-") as tmp:
         os.environ["JIMI_DATA_DIR"] = str(Path(tmp) / "data")
-        from orchestration import config
-        from orchestration.push_assets import load_batch
+        from orchestration.engine.push_loading import load_batch
+        from orchestration.settings import current
         from sources.jimi_push.batches import claim_new_batches
 
-        landing = config.landing_dir()
+        landing = current().landing_dir
         files, items = land_day(landing, day_of_pushes(args.devices, args.seed))
         per_path = defaultdict(int)
         for file in files:

@@ -35,8 +35,7 @@ TOKEN = "bench-latency-token"
 START = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
 DEFINITIONS = """
 from dagster import Definitions
-from orchestration.push_assets import jimi_push_assets, push_load_job
-from orchestration.sensors import push_landing_sensor
+from orchestration.defs.push import jimi_push_assets, push_landing_sensor, push_load_job
 
 defs = Definitions(assets=[jimi_push_assets], jobs=[push_load_job], sensors=[push_landing_sensor])
 """
@@ -66,7 +65,7 @@ def items(number: int) -> str:
 
 def loaded_pushes(warehouse: Path) -> set[int]:
     """Which pushes have all their rows in the warehouse (read under the writer lock)."""
-    from orchestration.warehouse import writer_lock
+    from orchestration.engine.warehouse import writer_lock
 
     if not warehouse.exists():
         return set()
@@ -98,7 +97,7 @@ def session_members(session: int) -> list[int]:
 
 def stop_session(process, grace_s: float = 30.0) -> None:
     """Stop a child started in its own session and everything it launched (the daemon's run workers)."""
-    from orchestration.processes import stop
+    from orchestration.launch.processes import stop
 
     stop(process)
     deadline = time.monotonic() + grace_s
@@ -120,12 +119,12 @@ def main() -> None:
         (home / "dagster.yaml").write_text(textwrap.dedent(DAGSTER_YAML))
         (Path(tmp) / "definitions.py").write_text(DEFINITIONS)
         os.environ.update({"JIMI_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false"})
-        from orchestration import config
-        from orchestration.processes import BIN, free_port, spawn, wait_until_up
+        from orchestration.launch.processes import BIN, free_port, spawn, wait_until_up
+        from orchestration.settings import current
 
         port = free_port()
         receiver = spawn(
-            [sys.executable, "-m", "sources.jimi_push", "serve", "--port", str(port), "--landing", str(config.landing_dir())],
+            [sys.executable, "-m", "sources.jimi_push", "serve", "--port", str(port), "--landing", str(current().landing_dir)],
             env={"JIMI_PUSH_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)},
         )
         daemon = spawn([str(BIN / "dagster-daemon"), "run", "-f", str(Path(tmp) / "definitions.py"), "-d", str(ROOT)], env={"PYTHONPATH": str(ROOT)})
@@ -142,7 +141,7 @@ def main() -> None:
                     assert answer.json() == {"code": 0, "msg": "success"}, answer.text
                     acknowledged[next_push] = last_sent = time.monotonic()
                     next_push += 1
-                for number in loaded_pushes(config.warehouse_path()) - set(visible):
+                for number in loaded_pushes(current().warehouse_path) - set(visible):
                     visible[number] = time.monotonic()
                 time.sleep(0.5)
         finally:

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.processes import free_port, stop, wait_until_up
+from orchestration.launch.processes import free_port, stop, wait_until_up
 
 TOKEN = "bench-push-token"
 SERVER = """

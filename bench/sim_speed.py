@@ -44,16 +44,11 @@ def _body(payload: object) -> bytes:
 
 
 def _pipeline():
-    """The pipeline's own processing of each answer (falls back to plain JSON parsing if it moved)."""
-    try:
-        from sources.jimi import shapes
-        from sources.jimi.decode import decode
+    """The pipeline's own processing of each answer: the source's decoder with the live and track shapes."""
+    from sources.jimi.decode import decode
+    from sources.jimi.resources.positions import LIVE_LOCATIONS, TRACK_POINTS
 
-        return (lambda body: decode(shapes.LIVE_LOCATIONS, body)), (
-            lambda body, imei: decode(shapes.TRACK_POINTS, body, key=imei)
-        )
-    except ImportError:  # pragma: no cover - only if the source package is reorganised
-        return (lambda body: orjson.loads(body)), (lambda body, imei: orjson.loads(body))
+    return (lambda body: decode(LIVE_LOCATIONS, body)), (lambda body, imei: decode(TRACK_POINTS, body, key=imei))
 
 
 def main() -> None:

@@ -59,8 +59,9 @@ def main() -> None:
 
     from bench.mart_scaling import RAW_COLUMNS, trails
     from bench.martscore import load_truth, score_tables
-    from orchestration import config
-    from orchestration.loading import load_jimi
+    from orchestration.engine.polling import load_jimi
+    from orchestration.settings import current
+    from sources.jimi_sim.account import source_args
     from sources.jimi_sim.fleet import Fleet
     from sources.jimi_sim.server import running_simulator
     from sources.jimi_sim.settings import EXACT, SimSettings
@@ -72,10 +73,10 @@ def main() -> None:
     start, now = END - timedelta(days=args.days), END + timedelta(hours=1)
     settings = SimSettings(devices=25, now=now, **EXACT)
     with running_simulator(settings) as url:
-        load_jimi(["devices"], base_url=url, now=now)
+        load_jimi(["devices"], now=now, **source_args(url, settings))
     fleet = Fleet(settings)
     imeis = [device.imei for device in fleet.devices if device.habits.reporting][: args.devices]
-    warehouse = config.warehouse_path()
+    warehouse = current().warehouse_path
     connection = duckdb_setup.connect(str(warehouse))
     try:
         connection.execute(f"create table jimi_raw.track_points ({RAW_COLUMNS})")

@@ -10,7 +10,7 @@ import dagster as dg
 
 from .defs.dbt import dbt_definitions, dbt_resource
 from .defs.health import health_checks
-from .defs.polling import polling_assets, polling_jobs, polling_schedules
+from .defs.polling import first_history_job, polling_assets, polling_jobs, polling_schedules
 from .defs.push import jimi_push_assets, push_landing_sensor, push_load_job
 from .settings import current
 
@@ -23,7 +23,7 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[*polling_assets(settings), *dbt_assets, jimi_push_assets],
         asset_checks=health_checks,
-        jobs=[*jobs.values(), *dbt_jobs, push_load_job],
+        jobs=[*jobs.values(), *dbt_jobs, first_history_job(dbt_assets), push_load_job],
         schedules=[*polling_schedules(settings, jobs), *dbt_schedules],
         sensors=[push_landing_sensor],
         resources={"dbt": dbt_resource()},

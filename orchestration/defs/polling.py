@@ -25,6 +25,7 @@ from dagster import (
     MaterializeResult,
     ScheduleDefinition,
     define_asset_job,
+    in_process_executor,
     multi_asset,
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -37,7 +38,7 @@ from sources.jimi.registry import CADENCES, CATCH_UP, cadence_resources
 from sources.jimi.settings import CATCH_UP_DAYS
 
 from .partitions import backfill_policy, history_partitions
-from .runs import MODE_TAG, cron_schedule, pipeline_tags
+from .runs import FIRST_HISTORY_JOB, MODE_TAG, cron_schedule, pipeline_tags
 
 CATCH_UP_JOB = "poll_history"
 
@@ -134,6 +135,23 @@ def polling_jobs() -> dict[str, UnresolvedAssetJobDefinition]:
         )
         for name, (resources, description) in groups.items()
     }
+
+
+def first_history_job(transform: list[AssetsDefinition]) -> UnresolvedAssetJobDefinition:
+    """The first history `make run` launches in the UI's instance: every polled resource, then `transform`.
+
+    It carries every polling pipeline's tag, so the run queue holds it and the scheduled polls apart. Its steps
+    run in the run's own process: a step in a process of its own first imports the definitions again (~20 s of
+    CPU each), which delays the first history more than running the polling steps one after the other does.
+    """
+    return define_asset_job(
+        FIRST_HISTORY_JOB,
+        selection=AssetSelection.groups("polling") | AssetSelection.assets(*transform),
+        executor_def=in_process_executor,
+        tags=pipeline_tags([endpoint.name for endpoint in ENDPOINTS]),
+        description="The first history `make run` loads at start-up: every polled resource from its cursor (devices "
+        "without one start SOURCES__JIMI__INITIAL_DAYS back), then dbt build and the published marts.",
+    )
 
 
 def polling_schedules(settings: Settings, jobs: dict[str, UnresolvedAssetJobDefinition]) -> list[ScheduleDefinition]:

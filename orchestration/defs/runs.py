@@ -25,6 +25,8 @@ MODE_TAG = "jimi/mode"
 # one run per tag (dagster.yaml's `run_queue.tag_concurrency_limits`, from `run_queue_limits`).
 PIPELINE_TAG = "jimi.pipeline/{}"
 PUSH_PIPELINE = "push"
+# The job `make run` launches once the UI is up (`first_history_job`).
+FIRST_HISTORY_JOB = "first_history"
 IN_PROGRESS = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
@@ -44,6 +46,17 @@ def job_is_busy(context: ScheduleEvaluationContext, job_name: str) -> bool:
     return bool(records)
 
 
+def busy_reason(context: ScheduleEvaluationContext, job_name: str) -> str | None:
+    """Why a tick of `job_name` must not start a run now, if it must not: its own run is still going, or the
+    first history is (it polls every resource; the run queue would hold the tick's run until it ends, and the
+    schedule's next tick reads from the cursors it leaves anyway)."""
+    if job_is_busy(context, job_name):
+        return f"{job_name} still has a run queued or in progress; skipping this tick"
+    if job_is_busy(context, FIRST_HISTORY_JOB):
+        return f"{FIRST_HISTORY_JOB} (the first history) is still loading; skipping this tick"
+    return None
+
+
 def cron_schedule(job: UnresolvedAssetJobDefinition, cron: str, name: str, mode: str | None) -> ScheduleDefinition:
     @schedule(
         name=f"{name}_schedule",
@@ -53,8 +66,9 @@ def cron_schedule(job: UnresolvedAssetJobDefinition, cron: str, name: str, mode:
         default_status=DefaultScheduleStatus.RUNNING,
     )
     def tick(context: ScheduleEvaluationContext):
-        if job_is_busy(context, job.name):
-            return SkipReason(f"{job.name} still has a run queued or in progress; skipping this tick")
+        reason = busy_reason(context, job.name)
+        if reason:
+            return SkipReason(reason)
         if mode is None:
             return RunRequest()
         today = context.scheduled_execution_time.strftime("%Y-%m-%d")

@@ -1,8 +1,9 @@
 """`make demo`: the whole pipeline headless over the last N days of a simulated fleet, then a summary.
 
-Starts the simulator and the push receiver, replays the window's pushes into the landing folder and loads
-them (as the sensor would), materializes every asset once (the same assets the schedule runs), prints the mart
-from the published copy and stops both servers: no process is left running.
+Starts the simulator (configured exactly as a real account: the `SOURCES__JIMI__*` settings) and the push
+receiver, replays the window's pushes into the landing folder and loads them (as the sensor would),
+materializes every asset once (the same assets the schedule runs), prints the mart from the published copy
+and stops both servers: no process is left running, whatever signal arrives.
 """
 
 from __future__ import annotations
@@ -15,20 +16,32 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from sources import duckdb_setup
+from sources.jimi_sim.account import source_env
 
 from ..settings import current
-from .processes import BIN, fleet_args, free_port, spawn, start_simulator, stop, wait_until_up
+from .processes import (
+    BIN,
+    Children,
+    fleet_args,
+    free_port,
+    spawn,
+    start_simulator,
+    stop,
+    supervise,
+    wait_until_up,
+)
 
 
-def replay_pushes(days: int, sim_args: list[str]) -> None:
-    """The window's pushes through the real receiver into the landing folder, then loaded once."""
+def replay_pushes(days: int, sim_args: list[str], children: Children | None = None) -> None:
+    """The window's pushes through the real receiver into the landing folder, then loaded once (the receiver
+    is recorded in `children` when given, so a launcher's shutdown stops it too)."""
     from sources.jimi_sim.settings import SimSettings
 
     from ..engine.push_loading import load_pending
 
     token = SimSettings.from_env().push_token
     port = free_port()
-    receiver = spawn(
+    receiver = (children.spawn if children else spawn)(
         [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(current().landing_dir)],
         env={"JIMI_PUSH_TOKEN": token},
     )
@@ -48,19 +61,17 @@ def replay_pushes(days: int, sim_args: list[str]) -> None:
     print(f"push: {summary.files_loaded} landing files, {summary.items} items, {rows} rows loaded", flush=True)
 
 
-def run_demo(days: int, sim_args: list[str]) -> int:
-    simulator, url = start_simulator(free_port(), sim_args)
-    try:
-        os.environ["JIMI_SIM_URL"] = url
-        os.environ["SOURCES__JIMI__INITIAL_DAYS"] = str(days)
-        from .headless import materialize_all
+def run_demo(days: int, sim_args: list[str], children: Children) -> int:
+    simulator, url = start_simulator(free_port(), sim_args, children)
+    # In this process, the simulator's account exactly as a user configures a real one.
+    os.environ.update({**source_env(url), "SOURCES__JIMI__INITIAL_DAYS": str(days)})
+    from .headless import materialize_all
 
-        replay_pushes(days, sim_args)
-        if not materialize_all():
-            print("demo: the pipeline failed", file=sys.stderr)
-            return 1
-    finally:
-        stop(simulator)
+    replay_pushes(days, sim_args, children)
+    if not materialize_all():
+        print("demo: the pipeline failed", file=sys.stderr)
+        return 1
+    stop(simulator)
     return print_summary()
 
 
@@ -86,12 +97,16 @@ def print_summary() -> int:
     return 0
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=2, help="how many past days to load (make: DEMO_DAYS)")
+    parser.add_argument("--sim-args", default="", help="extra `jimi-sim serve` options, one string (make: SIM_ARGS)")
+    return parser.parse_args(argv)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=int, default=2, help="how many past days to load")
-    parser.add_argument("--sim-args", default="", help="extra `jimi-sim serve` options")
-    args = parser.parse_args()
-    sys.exit(run_demo(args.days, shlex.split(args.sim_args)))
+    args = parse_args()
+    sys.exit(supervise(lambda children: run_demo(args.days, shlex.split(args.sim_args), children), "make demo"))
 
 
 if __name__ == "__main__":

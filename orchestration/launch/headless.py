@@ -1,5 +1,6 @@
-"""Materialising every asset once, in-process, without the Dagster UI: `make demo`, `make run`'s first
-history, and the end-to-end tests all go through here, so they run exactly what the schedule runs."""
+"""Materialising every asset once, in-process, without the Dagster UI: `make demo` and the end-to-end tests
+go through here, so they run exactly what the schedule runs. (`make run` launches the same assets as the
+`first_history` job of its own Dagster instance, so the user sees that run.)"""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ mapped to columns is in `resources/`. How a run picks its range (incremental / b
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,7 +55,7 @@ def jimi_source(
     max_attempts: int = 6,
     backoff_s: float = 1.0,
     timeout_s: float | None = None,
-    token_dir: str | None = None,
+    token_dir: str = "data/tokens",
     now: datetime | None = None,
     stats: CallStats | None = None,
 ) -> list[dlt.sources.DltResource]:
@@ -64,16 +63,16 @@ def jimi_source(
 
     `credentials` default to the configured account (`credentials.load_credentials`). `start`/`end` bound a
     backfill window, `catch_up_days` re-reads the trailing days, `now` fixes the clock (tests), `stats`
-    collects calls and retries, `timeout_s` replaces every method's own timeout; the rest are the
-    `[sources.jimi]` settings documented in the README.
+    collects calls and retries, `timeout_s` replaces every method's own timeout, `token_dir` is the token
+    cache every process of one account shares (relative to the working folder unless absolute; the
+    orchestration passes its data folder's); the rest are the `[sources.jimi]` settings in the README.
     """
     credentials = credentials or load_credentials()
 
     def clock() -> datetime:
         return (now or datetime.now(UTC)).replace(microsecond=0)
 
-    token_folder = Path(token_dir) if token_dir else Path(os.environ.get("JIMI_DATA_DIR") or "data") / "tokens"
-    tokens = TokenCache(token_folder, f"{credentials.base_url}|{credentials.app_key}|{credentials.user_id}", clock=clock)
+    tokens = TokenCache(Path(token_dir), f"{credentials.base_url}|{credentials.app_key}|{credentials.user_id}", clock=clock)
     tuning = ClientTuning(
         max_attempts=max_attempts,
         backoff_s=backoff_s,
