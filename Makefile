@@ -31,7 +31,8 @@ help:  ## list the targets (this)
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen --all-extras
-	cd transform && ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
+	$(PY) -m sources.duckdb_setup
+	cd transform && JIMI_DUCKDB_EXTENSIONS=$(CURDIR)/$(VENV)/duckdb-extensions ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
 	@touch $@
 
 install: $(VENV)/.installed  ## create .venv with every dependency (uv) and parse the dbt project

@@ -29,10 +29,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import orjson
 from starlette.testclient import TestClient
 
+from sources import duckdb_setup
 from sources.jimi.decode import decode
 from sources.jimi.resources.positions import TRACK_POINTS
 from sources.jimi.run import run_concurrently
@@ -101,7 +101,7 @@ class Pipeline:
     def _count(self) -> int:
         if not self.warehouse.exists():
             return 0
-        connection = duckdb.connect(str(self.warehouse), read_only=True)
+        connection = duckdb_setup.connect(str(self.warehouse), read_only=True)
         try:
             return connection.execute("select count(*) from jimi_raw.track_points").fetchall()[0][0]
         finally:
@@ -113,7 +113,7 @@ class Baseline:
 
     def __init__(self, folder: Path) -> None:
         self.folder, self.files = folder, 0
-        self.connection = duckdb.connect(str(folder / "baseline.duckdb"))
+        self.connection = duckdb_setup.connect(str(folder / "baseline.duckdb"))
 
     def load(self, answers: list[tuple[str, bytes]]) -> tuple[float, int]:
         path = _ndjson(answers, self.folder / f"points_{self.files}.ndjson")

@@ -32,6 +32,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+from sources import duckdb_setup
 
 LAST_DAY = datetime(2026, 11, 15, tzinfo=UTC)  # the new day is [LAST_DAY, LAST_DAY + 1 day)
 RAW_COLUMNS = """
@@ -114,7 +115,7 @@ def main() -> None:
     generated = time.perf_counter()
     history = trails(fleet, imeis, start, LAST_DAY)
     new_day = trails(fleet, imeis, LAST_DAY, LAST_DAY + timedelta(days=1))
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     try:
         connection.execute(f"create table jimi_raw.track_points ({RAW_COLUMNS})")
         points = insert_clones(connection, history, args.clones)
@@ -138,7 +139,7 @@ def main() -> None:
     first = timed_dbt(warehouse, "run", "--full-refresh")
     print(f"full build, {args.days} days: {first:.1f}s", flush=True)
 
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     try:
         added = insert_clones(connection, new_day, args.clones)
         total = connection.execute("select count(*) from jimi_raw.track_points").fetchone()[0]

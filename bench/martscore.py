@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from sources import duckdb_setup
+
 
 @dataclass(frozen=True)
 class Score:
@@ -87,7 +89,7 @@ def score_marts(
     warehouse: Path, truth_dir: Path, start: datetime, end: datetime, imeis: list[str] | None = None
 ) -> dict[str, object]:
     """Trip and stop precision/recall, total distance error and stop-kind agreement of the marts."""
-    connection = duckdb.connect()
+    connection = duckdb_setup.connect()
     try:
         connection.execute(f"attach '{warehouse}' as wh (read_only)")
         load_truth(connection, truth_dir, start, end)

@@ -31,8 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 
-import duckdb
-
+from sources import duckdb_setup
 from sources.jimi_push.landing import Payload, commit
 from sources.jimi_sim.settings import SimSettings
 from sources.jimi_sim.world.fleet import Fleet
@@ -109,7 +108,7 @@ def land_day(landing: Path, pushes: dict[str, list[tuple[datetime, dict]]]) -> t
 
 
 def baseline(files: list[Path], warehouse: Path) -> tuple[float, int]:
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     started = time.perf_counter()
     connection.execute(
         """create table items as select path, received_at, unnest(items) as item

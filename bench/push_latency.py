@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 import duckdb
 import httpx
 
+from sources import duckdb_setup
+
 TOKEN = "bench-latency-token"
 START = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
 DEFINITIONS = """
@@ -68,7 +70,7 @@ def loaded_pushes(warehouse: Path) -> set[int]:
     if not warehouse.exists():
         return set()
     with writer_lock():
-        connection = duckdb.connect(str(warehouse), read_only=True)
+        connection = duckdb_setup.connect(str(warehouse), read_only=True)
         try:
             rows = connection.execute(
                 "select date_diff('minute', ?::timestamptz, gps_time) as n, count(*) from jimi_push_raw.gps_fixes group by n",

@@ -26,12 +26,12 @@ import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+from sources import duckdb_setup
 
 END = datetime(2026, 11, 16, tzinfo=UTC)
 
@@ -77,7 +77,7 @@ def main() -> None:
     fleet = Fleet(settings)
     imeis = [device.imei for device in fleet.devices if device.habits.reporting][: args.devices]
     warehouse = current().warehouse_path
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     try:
         connection.execute(f"create table jimi_raw.track_points ({RAW_COLUMNS})")
         connection.register("fixes", trails(fleet, imeis, start, END))
@@ -96,7 +96,7 @@ def main() -> None:
     truth_dir = work / "truth"
     export_truth(fleet, start - timedelta(days=1), END + timedelta(days=1), truth_dir)
 
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     try:
         fixes = connection.execute(
             "select imei, fixed_at, lat, lng from intermediate.int_positions where is_precise and not is_gps_jump"

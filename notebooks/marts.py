@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.settings import current
+from sources import duckdb_setup
 
 
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -31,7 +32,7 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     target = Path(path) if path else current().published_path
     if not target.exists():
         raise FileNotFoundError(f"no published marts at {target}: run `make demo` (or `make run`) first")
-    connection = duckdb.connect()
+    connection = duckdb_setup.connect()
     connection.execute("set timezone = 'UTC'")  # timestamps come back in UTC, as the marts store them
     connection.execute(f"attach '{target}' as marts (read_only)")
     connection.execute("use marts")

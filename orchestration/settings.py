@@ -5,7 +5,9 @@ table lists them with their defaults). Nothing reads the environment at import t
 `current()` when they run, so a test or a launcher that sets a variable is seen by the next call. A value
 that cannot be read fails at once, naming the variable. (The Jimi account is dlt's: `[sources.jimi]` in
 `.dlt/secrets.toml` or `SOURCES__JIMI__*`, see `sources/jimi/credentials.py`. The push receiver's token is the
-receiver's own `JIMI_PUSH_TOKEN`.)
+receiver's own `JIMI_PUSH_TOKEN`.) DuckDB's extension folder is not a setting: it is the virtual environment's
+(`sources/duckdb_setup.py`, filled by `make install`), and `dbt_env()` hands it to dbt's profile in
+`JIMI_DUCKDB_EXTENSIONS` as it hands over the warehouse path.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from sources import duckdb_setup
 from sources.jimi_push import settings as PUSH_SETTINGS
 from sources.jimi_push.settings import LANDING_ENV
 
@@ -129,8 +132,10 @@ class Settings:
         return self.schedules.get(schedule, default)
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment for dbt, so its profile reads the warehouse dlt writes and the datasets it fills."""
+        """Environment for dbt, so its profile reads the warehouse dlt writes and the datasets it fills, and
+        opens DuckDB as every other connection does (`duckdb_setup`: extensions only from the project's folder)."""
         return {
+            **duckdb_setup.dbt_env(),
             "JIMI_WAREHOUSE_PATH": str(self.warehouse_path),
             "JIMI_DBT_TARGET": self.dbt_target,
             "JIMI_RAW_SCHEMA": RAW_DATASET,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
+from sources import duckdb_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSFORM = ROOT / "transform"
@@ -24,7 +24,7 @@ def run_dbt(warehouse: Path, *args: str, variables: dict | None = None, work: Pa
         # The marts join seeds (alarm types, DTC codes, API limits), so "run" here means every node but the
         # data and unit tests: seeds, snapshots and models, in dependency order.
         args = ("build", "--exclude", "resource_type:test", "resource_type:unit_test", *args[1:])
-    env = {**os.environ, "JIMI_WAREHOUSE_PATH": str(warehouse)}
+    env = {**os.environ, **duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(warehouse)}
     command = [
         str(DBT), *args, "--profiles-dir", str(TRANSFORM), "--project-dir", str(TRANSFORM),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
@@ -37,7 +37,7 @@ def run_dbt(warehouse: Path, *args: str, variables: dict | None = None, work: Pa
 
 
 def mart_tables(warehouse: Path) -> list[str]:
-    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection = duckdb_setup.connect(str(warehouse), read_only=True)
     try:
         rows = connection.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' "
@@ -50,7 +50,7 @@ def mart_tables(warehouse: Path) -> list[str]:
 
 def mart_differences(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
     """Per mart table of `left`: (rows, rows only in left, rows only in right), as multisets."""
-    connection = duckdb.connect()
+    connection = duckdb_setup.connect()
     out: dict[str, tuple[int, int, int]] = {}
     try:
         connection.execute(f"attach '{left}' as l (read_only)")

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sources import duckdb_setup
 from sources.jimi_sim.account import source_env
 from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
@@ -103,7 +104,7 @@ def test_writers_and_reader_never_fail_when_running_at_once(slow_simulator, data
     reads, read_errors = 0, []
     while any(worker.poll() is None for worker in workers.values()):
         try:
-            connection = duckdb.connect()
+            connection = duckdb_setup.connect()
             connection.execute(f"attach '{data_dir / 'published' / 'marts.duckdb'}' as marts (read_only)")
             connection.execute("select count(*) from marts.fct_device_days").fetchall()
             connection.close()
@@ -124,7 +125,7 @@ def test_writers_and_reader_never_fail_when_running_at_once(slow_simulator, data
     assert max(sweeps_done) < track_done
     assert max(sweeps_done) - started < 120
     assert finished - started >= TRACK_LATENCY_S * 4
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         duplicates = warehouse.execute(
             "select count(*) from (select imei, gps_time from jimi_raw.track_points group by all having count(*) > 1)"

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-import duckdb
 import pytest
 from dagster import AssetSelection, materialize
 from push_samples import SAMPLES
@@ -21,6 +20,7 @@ from orchestration.engine import ingest_log
 from orchestration.engine.polling import load_jimi
 from orchestration.engine.push_loading import load_pending
 from orchestration.engine.warehouse import publish_marts, writer_lock
+from sources import duckdb_setup
 from sources.jimi.signing import password_md5
 from sources.jimi_push.landing import land
 from sources.jimi_sim.account import source_args
@@ -54,7 +54,7 @@ RESOURCES = ["devices", "track_points", "trips", "alarms", "obd_readings"]
 
 
 def rows(path: Path, query: str) -> list[tuple]:
-    connection = duckdb.connect(str(path), read_only=True)
+    connection = duckdb_setup.connect(str(path), read_only=True)
     try:
         return connection.execute(query).fetchall()
     finally:
@@ -335,7 +335,7 @@ def test_health_models_leave_the_mart_schema_when_an_older_warehouse_is_built(da
     the next build drops them, so the published copy has the health models only under `health`."""
     warehouse = data_dir / "warehouse.duckdb"
     warehouse.parent.mkdir(parents=True)
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     connection.execute("create schema marts; create table marts.fct_api_usage as select 1 as stale")
     connection.close()
     build_and_publish(data_dir, tmp_path, select=("+fct_api_usage",))

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from orchestration.engine.backfill import import_parquet, load_batch
 from orchestration.engine.dedup import combine, unique_on
 from orchestration.engine.pipelines import pipeline
+from sources import duckdb_setup
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 SCHEMA = pa.schema(
@@ -44,7 +44,7 @@ def fixes(imei: str, seconds: list[int], speed: float = 10.0) -> pa.Table:
 
 
 def loaded(data_dir: Path) -> list[tuple]:
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         return warehouse.execute(
             "select imei, gps_time, lat, lng, speed_kmh from jimi_raw.track_points order by imei, gps_time"
@@ -96,7 +96,7 @@ def test_load_batch_leaves_one_row_per_key_when_it_resumes_a_killed_load(data_di
                                 write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}))  # fmt: skip
     killed.normalize()
     # What a copy into staging replayed on resume leaves behind: a key in the table twice.
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"))
     warehouse.execute("insert into jimi_raw.track_points select * from jimi_raw.track_points")
     warehouse.close()
     load_batch("track_points", [fixes("A", [40, 60])], "window_1")
@@ -125,7 +125,7 @@ def test_load_batch_loads_a_package_once_when_killed_between_normalize_commit_an
 def test_load_batch_stores_its_schema_once_when_many_batches_of_a_resource_load(data_dir: Path):
     for number in range(3):
         load_batch("track_points", [fixes("A", [number * 20])], f"window_{number}")
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         versions = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_version group by 1").fetchall()
         loads = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_loads group by 1").fetchall()
@@ -138,7 +138,7 @@ def test_load_batch_stores_its_schema_once_when_many_batches_of_a_resource_load(
 def test_load_batch_recreates_a_raw_table_dropped_by_hand_when_its_schema_versions_are_deleted(data_dir: Path):
     # The recovery the README gives: dlt, finding the batch schema stored, would not create the table again.
     load_batch("track_points", [fixes("A", [0])], "window_0")
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"))
     warehouse.execute("drop table jimi_raw.track_points")
     warehouse.execute("delete from jimi_raw._dlt_version")
     warehouse.close()

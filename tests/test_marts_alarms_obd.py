@@ -17,8 +17,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from sources import duckdb_setup
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSFORM = ROOT / "transform"
@@ -38,7 +39,7 @@ def _type_key(raw: str) -> str:
 
 @pytest.fixture(scope="module")
 def warehouse(demo_data):
-    connection = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     yield connection
     connection.close()
 
@@ -189,7 +190,7 @@ def test_dim_devices_has_current_attributes_and_group_names(warehouse):
 
 
 def _dbt(folder: Path, *args: str) -> None:
-    env = {**os.environ, "JIMI_WAREHOUSE_PATH": str(folder / "warehouse.duckdb")}
+    env = {**os.environ, **duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(folder / "warehouse.duckdb")}
     command = [str(DBT), *args, "--profiles-dir", ".", "--target-path", str(folder / "target"),
                "--log-path", str(folder / "logs")]  # fmt: skip
     result = subprocess.run(
@@ -204,7 +205,7 @@ def test_snapshot_versions_device_changes_and_incremental_facts_equal_a_full_reb
     whose push comes later, a day of readings late on both paths); the facts are rebuilt from scratch, the
     missing rows then land, and an incremental run must give exactly the marts built from everything."""
     shutil.copy(demo_data / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
-    db = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    db = duckdb_setup.connect(str(tmp_path / "warehouse.duckdb"))
     try:
         versions = db.execute(
             "select count(*), count(*) filter (where dbt_valid_to is null) from snapshots.snap_jimi__devices"
@@ -246,7 +247,7 @@ def test_snapshot_versions_device_changes_and_incremental_facts_equal_a_full_reb
         "fct_alarms",
         "fct_obd_readings",
     )
-    db = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    db = duckdb_setup.connect(str(tmp_path / "warehouse.duckdb"))
     try:
         partial = db.execute(
             "select count(*), count(*) filter (where source = 'both') from marts.fct_alarms"
@@ -263,7 +264,7 @@ def test_snapshot_versions_device_changes_and_incremental_facts_equal_a_full_reb
     assert partial[0] > len(expected["fct_alarms"]) // 2 and partial[1] < len(expected["fct_alarms"]) // 2
 
     _dbt(tmp_path, "run", "--select", "fct_alarms", "fct_obd_readings")
-    db = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    db = duckdb_setup.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
     try:
         for table, rows in expected.items():
             assert db.execute(f"select * from marts.{table} order by all").fetchall() == rows, table

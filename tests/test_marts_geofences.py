@@ -21,9 +21,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from sources import duckdb_setup
 from sources.jimi_sim.account import source_args
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def _utc(moment: datetime) -> datetime:
 
 @pytest.fixture(scope="module")
 def warehouse(demo_data):
-    connection = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     yield connection
     connection.close()
 
@@ -330,13 +330,13 @@ def media_load(tmp_path_factory):
     with running_simulator(settings, app=app) as url:
         pipeline = dlt.pipeline(
             pipeline_name="media",
-            destination=dlt.destinations.duckdb(credentials=str(folder / "warehouse.duckdb")),
+            destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
         source = jimi_source(**source_args(url), now=MEDIA_NOW, initial_days=1, token_dir=str(folder / "tokens"))
         run_source(pipeline, source.with_resources("devices", "alarms", "media_files", "event_media"))
-    env = {**os.environ, "JIMI_WAREHOUSE_PATH": str(folder / "warehouse.duckdb")}
+    env = {**os.environ, **duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(folder / "warehouse.duckdb")}
     result = subprocess.run(
         [str(DBT), "build", "--select", "+fct_alarm_media", "--indirect-selection", "cautious", "--profiles-dir", str(TRANSFORM), "--project-dir", str(TRANSFORM),
          "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
@@ -358,7 +358,7 @@ def test_harsh_braking_alarm_links_its_video_clip_and_photo(media_load):
         if item.alarm_epoch is not None:
             key = (datetime.fromtimestamp(item.alarm_epoch, UTC), item.event_type_id)
             by_alarm.setdefault(key, {})[(item.camera, item.media_type)] = item.file_url
-    connection = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(folder / "warehouse.duckdb"), read_only=True)
     try:
         alarms = connection.execute(
             "select alarm_id, alarm_at, alarm_type_id, media_count, video_url, photo_url from marts.fct_alarms "

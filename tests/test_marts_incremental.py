@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from marts_support import mart_differences, mart_tables, run_dbt
+
+from sources import duckdb_setup
 
 # What "arrives later": everything from 12 hours before the newest fix, and a two-hour block of fixes of
 # half the devices on the first full day (late uploads, days after the fact).
@@ -36,7 +37,7 @@ POSITION_TABLES = {"jimi_raw.track_points": "gps_time", "jimi_push_raw.gps_fixes
 def _add_drift_report_trips(warehouse: Path) -> list[tuple[str, datetime]]:
     """Two 10-minute mileage-report trips where the fixes show the device parked (dense, in one place) in
     the middle of two long parking stops: GPS drift the report counted. Returns (imei, start) of each."""
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     try:
         picked = connection.execute(
             """
@@ -85,7 +86,7 @@ def _add_drift_report_trips(warehouse: Path) -> list[tuple[str, datetime]]:
 
 
 def _hold_back(warehouse: Path, parked_late: tuple[str, datetime]) -> dict[str, int]:
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     held: dict[str, int] = {}
     try:
         newest, first_day, late_devices = connection.execute(
@@ -122,7 +123,7 @@ def _hold_back(warehouse: Path, parked_late: tuple[str, datetime]) -> dict[str, 
 
 
 def _deliver(warehouse: Path) -> None:
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     try:
         for table in HELD_BACK:
             name = table.replace(".", "__")
@@ -150,7 +151,7 @@ def test_incremental_run_equals_full_refresh_when_late_and_new_data_arrive(demo_
     held = _hold_back(incremental, parked_late=drift[0])
     assert held["jimi_raw.track_points"] > 500 and held["jimi_push_raw.gps_fixes"] > 500
     run_dbt(incremental, "run", "--full-refresh")
-    before = duckdb.connect(str(incremental), read_only=True)
+    before = duckdb_setup.connect(str(incremental), read_only=True)
     try:
         positions_before = before.execute("select count(*) from intermediate.int_positions").fetchone()[0]
         trips_before = before.execute("select count(*) from marts.fct_trips").fetchone()[0]
@@ -166,7 +167,7 @@ def test_incremental_run_equals_full_refresh_when_late_and_new_data_arrive(demo_
     shutil.copy(incremental, full)
     run_dbt(full, "run", "--full-refresh")
 
-    after = duckdb.connect(str(incremental), read_only=True)
+    after = duckdb_setup.connect(str(incremental), read_only=True)
     try:
         positions, rederived, batches = after.execute(
             "select count(*), count(*) filter (where batch_at = (select max(batch_at) from intermediate.int_positions)), "

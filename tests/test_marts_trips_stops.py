@@ -11,7 +11,6 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -20,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from marts_support import run_dbt
 
 from bench.martscore import score_marts
+from sources import duckdb_setup
 from sources.jimi_sim.account import source_args
 
 TRACE = Path("/work/shared/data/real-traces/liverpool_route14.csv")
@@ -31,7 +31,7 @@ DRIFT_IMEI = "359000000000007"
 
 @pytest.fixture(scope="module")
 def warehouse(demo_data: Path):
-    connection = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     yield connection
     connection.close()
 
@@ -160,7 +160,7 @@ def test_every_device_has_one_status_and_freshness_row_when_built_on_demo_data(w
 def test_reconciliation_flags_a_wrong_unit_and_a_wrong_distance_when_crafted(demo_data: Path, tmp_path: Path):
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_data / "warehouse.duckdb", copy)
-    connection = duckdb.connect(str(copy))
+    connection = duckdb_setup.connect(str(copy))
     try:
         flagged_before = {
             row[0] for row in connection.execute("select trip_id from marts.fct_trips where is_distance_mismatch").fetchall()
@@ -188,7 +188,7 @@ def test_reconciliation_flags_a_wrong_unit_and_a_wrong_distance_when_crafted(dem
     finally:
         connection.close()
     run_dbt(copy, "run", "-s", "fct_trips")
-    connection = duckdb.connect(str(copy), read_only=True)
+    connection = duckdb_setup.connect(str(copy), read_only=True)
     try:
         flags = {
             row[0]: (row[1], row[2])
@@ -212,7 +212,7 @@ def test_marts_match_the_ground_truth_when_scored_on_demo_data(demo_data: Path, 
     from sources.jimi_sim.truth import export_truth
     from sources.jimi_sim.world.fleet import Fleet
 
-    connection = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         newest, imeis = connection.execute(
             "select max(gps_time), list(distinct imei) from jimi_raw.track_points"
@@ -269,7 +269,7 @@ def test_real_bus_trace_yields_one_trip_per_run_when_loaded_through_the_pipeline
                 path_km[run] += _haversine_km(lat1, lng1, lat2, lng2)
     run_km = sum(path_km.values())
 
-    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection = duckdb_setup.connect(str(warehouse), read_only=True)
     try:
         trips = connection.execute(
             "select imei, started_at, ended_at, distance_km from marts.fct_trips "
@@ -302,7 +302,7 @@ def test_real_bus_trace_yields_one_trip_per_run_when_loaded_through_the_pipeline
 def _drift_report_trips_standing(warehouse: Path, reported) -> set[str]:
     """The report trips the device's loaded fixes do not show parked: some fix missing within 600 s of the
     start or end, a gap over 600 s, or a fix more than 100 m from the fixes' mean (the rule, independently)."""
-    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection = duckdb_setup.connect(str(warehouse), read_only=True)
     try:
         fixes = connection.execute(
             "select distinct gps_time, lat, lng from jimi_raw.track_points where imei = ? order by gps_time",
@@ -326,7 +326,7 @@ def _drift_report_trips_standing(warehouse: Path, reported) -> set[str]:
 
 
 def _drift_marts(warehouse: Path) -> dict[str, object]:
-    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection = duckdb_setup.connect(str(warehouse), read_only=True)
     try:
         return {
             "api_trips": connection.execute(
@@ -356,10 +356,11 @@ def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_thr
     """The simulator's mileage report counts the drift as short trips (as real platforms do). While some of
     the device's fixes are still late, the report trips over those gaps stand; once every fix is in, the
     fixes cover each report trip densely in one place, so none is a trip, and the days agree with that."""
-    from orchestration.engine.polling import load_jimi
     from sources.jimi_sim.server import create_app, running_simulator
-    from sources.jimi_sim.settings import SimSettings
     from sources.jimi_sim.trace import load_traces
+
+    from orchestration.engine.polling import load_jimi
+    from sources.jimi_sim.settings import SimSettings
 
     start, end = datetime(2026, 1, 20, tzinfo=UTC), datetime(2026, 1, 22, tzinfo=UTC)
     warehouse = data_dir / "warehouse.duckdb"

@@ -17,6 +17,7 @@ from dagster import (
 from orchestration.definitions import defs as load_definitions
 from orchestration.defs.runs import MODE_TAG
 from orchestration.settings import current
+from sources import duckdb_setup
 
 defs = load_definitions()
 
@@ -135,7 +136,6 @@ def test_schedules_cover_every_polled_resource_when_listed():
 def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypatch):
     from datetime import timedelta
 
-    import duckdb
     from dagster import materialize
 
     from orchestration.defs.polling import polling_assets
@@ -167,7 +167,7 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
         }
     materialization = result.asset_materializations_for_node("jimi_history")[0]
     assert materialization.metadata["window"].value == f"{day.isoformat()} to {(day + timedelta(days=1)).isoformat()}"
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points").fetchall()
     finally:

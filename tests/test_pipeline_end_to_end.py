@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import yaml
+
+from sources import duckdb_setup
 
 STAGING = Path(__file__).resolve().parent.parent / "transform" / "models" / "staging"
 
 
 def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_data):
-    warehouse = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         devices = warehouse.execute("select count(*) from jimi_raw.devices").fetchall()[0][0]
         points, point_devices = warehouse.execute(
@@ -44,14 +45,14 @@ def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_dat
 
 
 def test_published_marts_equal_warehouse_marts_when_published(demo_data):
-    published = duckdb.connect(str(demo_data / "published" / "marts.duckdb"), read_only=True)
+    published = duckdb_setup.connect(str(demo_data / "published" / "marts.duckdb"), read_only=True)
     try:
         tables = set(published.execute("select schema_name, table_name from duckdb_tables()").fetchall())
         published_rows = published.execute("select * from fct_device_days order by device_day_id").fetchall()
         published_usage = published.execute("select * from health.fct_api_usage order by api_usage_id").fetchall()
     finally:
         published.close()
-    warehouse = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         warehouse_rows = warehouse.execute("select * from marts.fct_device_days order by device_day_id").fetchall()
         warehouse_usage = warehouse.execute("select * from health.fct_api_usage order by api_usage_id").fetchall()
@@ -80,7 +81,7 @@ NARROWED = {("jimi_push_raw", "alarms", "msg_class"), ("jimi_push_raw", "alarms"
 def test_raw_tables_have_every_column_staging_declares_with_its_type_when_loaded(demo_data):
     """The sources' YAML declares the columns staging reads and their types (source_or_empty casts to them and
     reads a missing column as null): every declared column of a loaded raw table is there, with that type."""
-    warehouse = duckdb.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
         compared, differing, missing = 0, set(), set()
         for path in STAGING.rglob("_sources.yml"):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 from push_samples import NOW, land_samples
 
 from orchestration import settings as project
 from orchestration.engine.push_loading import load_batch, load_pending
+from sources import duckdb_setup
 from sources.jimi_push import settings
 from sources.jimi_push.batches import batch_files, claim, claim_new_batches, relative_name
 
 
 def count(warehouse: Path, sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection = duckdb_setup.connect(str(warehouse), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:

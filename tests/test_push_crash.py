@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 
-import duckdb
 import httpx
 
 from orchestration import settings as project
 from orchestration.engine.push_loading import load_pending
 from orchestration.launch.processes import free_port, spawn, wait_until_up
+from sources import duckdb_setup
 from sources.jimi_push import settings
 
 TOKEN = "crash-test-token"
@@ -105,7 +105,7 @@ def test_every_acknowledged_item_loads_exactly_once_when_receiver_is_killed_and_
         process.wait(timeout=10)
 
     summary = load_pending()
-    connection = duckdb.connect(str(project.current().warehouse_path), read_only=True)
+    connection = duckdb_setup.connect(str(project.current().warehouse_path), read_only=True)
     try:
         rows = connection.execute("select gps_time, count(*) from jimi_push_raw.gps_fixes group by gps_time").fetchall()
     finally:

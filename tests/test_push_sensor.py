@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, DefaultSensorStatus, Definitions, build_sensor_context
 from push_samples import SAMPLES
@@ -19,6 +18,7 @@ from orchestration.defs.push import (
     push_landing_sensor,
     push_load_job,
 )
+from sources import duckdb_setup
 from sources.jimi_push import settings
 from sources.jimi_push.batches import batch_files, claimed_batches, finish, pending_files
 from sources.jimi_push.landing import land
@@ -103,7 +103,7 @@ def test_sensor_definition_runs_by_default_every_15_seconds_when_loaded():
 
 
 def warehouse_rows(sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(project.current().warehouse_path), read_only=True)
+    connection = duckdb_setup.connect(str(project.current().warehouse_path), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dlt
-import duckdb
 import pytest
 
 from orchestration.engine.pipelines import run_source
+from sources import duckdb_setup
 from sources.jimi import jimi_source
 from sources.jimi_sim.account import source_args
 from sources.jimi_sim.api.app import create_app
@@ -31,7 +31,7 @@ def sim():
 def pipeline(data_dir):
     return dlt.pipeline(
         pipeline_name="jimi_test",
-        destination=dlt.destinations.duckdb(credentials=str(data_dir / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(data_dir / "warehouse.duckdb")),
         dataset_name="jimi_raw",
         pipelines_dir=str(data_dir / "dlt"),
     )
@@ -110,7 +110,7 @@ def test_source_types_columns_when_loaded(sim, pipeline):
     url, _ = sim
     run_source(pipeline, source(url, NOW))
     path = pipeline.destination_client().config.credentials.database
-    pipeline_types = duckdb.connect(path, read_only=True)
+    pipeline_types = duckdb_setup.connect(path, read_only=True)
     try:
         types = dict(
             pipeline_types.execute(
@@ -142,7 +142,7 @@ def test_load_jimi_loads_exact_window_when_backfilling(sim, data_dir):
     start, end = NOW - timedelta(days=20), NOW - timedelta(days=2)
     summary = load_jimi(["track_points"], start=start, end=end, **source_args(url), now=NOW)
     expected = truth(state.fleet, start, end)
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points order by 1, 2").fetchall()
     finally:

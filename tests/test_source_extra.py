@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dlt
-import duckdb
 import pytest
 
 from orchestration.engine.pipelines import run_source
+from sources import duckdb_setup
 from sources.jimi import jimi_source
 from sources.jimi_sim.account import source_args
 from sources.jimi_sim.api.app import create_app
@@ -39,7 +39,7 @@ def sim():
 def pipeline_in(folder):
     return dlt.pipeline(
         pipeline_name="extra",
-        destination=dlt.destinations.duckdb(credentials=str(folder / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
         dataset_name="jimi_raw",
         pipelines_dir=str(folder / "dlt"),
     )
@@ -51,7 +51,7 @@ def load(url, folder, now=NOW, resources=EXTRA, **kwargs):
 
 
 def rows(folder, sql):
-    connection = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(folder / "warehouse.duckdb"), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:

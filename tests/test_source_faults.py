@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
-import duckdb
 import pytest
 
 from orchestration.engine.pipelines import run_source
 from orchestration.engine.polling import load_jimi
 from orchestration.engine.warehouse import writer_lock
+from sources import duckdb_setup
 from sources.jimi import KEYS, jimi_source
 from sources.jimi_sim.account import source_args, source_env
 from sources.jimi_sim.api.app import create_app
@@ -30,7 +30,7 @@ FAULTS = "rate_limit=0.03,busy=0.05,http_5xx=0.05,truncated=0.05,reset=0.03,toke
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:
-    connection = duckdb.connect(str(path), read_only=True)
+    connection = duckdb_setup.connect(str(path), read_only=True)
     try:
         out = {}
         for name, key in KEYS.items():
@@ -57,7 +57,7 @@ def load_all(settings: SimSettings, folder: Path, **options):
     with running_simulator(settings, app=app) as url:
         pipeline = dlt.pipeline(
             pipeline_name="faults",
-            destination=dlt.destinations.duckdb(credentials=str(folder / "warehouse.duckdb")),
+            destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
@@ -107,7 +107,7 @@ def test_load_loses_and_duplicates_nothing_when_killed_mid_load_and_rerun(data_d
         expected = set()
         for device in fleet.devices:
             expected |= {(device.imei, p.gps_time) for p in fleet.points(device.imei, started - timedelta(days=1), finished)}
-    warehouse = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points").fetchall()
     finally:
@@ -155,7 +155,7 @@ def test_catch_up_picks_up_late_fixes_when_incremental_missed_them(tmp_path, cat
     clock = app.state.sim.clock
     pipeline = dlt.pipeline(
         pipeline_name="late",
-        destination=dlt.destinations.duckdb(credentials=str(tmp_path / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(tmp_path / "warehouse.duckdb")),
         dataset_name="jimi_raw",
         pipelines_dir=str(tmp_path / "dlt"),
     )
@@ -174,7 +174,7 @@ def test_catch_up_picks_up_late_fixes_when_incremental_missed_them(tmp_path, cat
         expected = set()
         for device in fleet.devices:
             expected |= {(device.imei, p.gps_time) for p in fleet.points(device.imei, *window)}
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
     try:
         rows = connection.execute("select imei, gps_time from jimi_raw.track_points").fetchall()
     finally:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import dlt
-import duckdb
 import pytest
 
 from orchestration.engine.pipelines import run_source
+from sources import duckdb_setup
 from sources.jimi import KEYS, jimi_source
 from sources.jimi_sim.account import source_args
 from sources.jimi_sim.api.app import create_app
@@ -55,12 +55,12 @@ def load_everything(shapes: Shapes, folder) -> dict[str, list[tuple]]:
     with running_simulator(settings, app=create_app(settings)) as url:
         pipeline = dlt.pipeline(
             pipeline_name="shapes",
-            destination=dlt.destinations.duckdb(credentials=str(folder / "warehouse.duckdb")),
+            destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
         run_source(pipeline, jimi_source(**source_args(url), now=NOW, initial_days=7, token_dir=str(folder / "tokens")))
-    connection = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(folder / "warehouse.duckdb"), read_only=True)
     try:
         tables = {}
         for name in KEYS:

@@ -9,6 +9,7 @@ import dlt
 import pytest
 
 from orchestration.engine.pipelines import run_source
+from sources import duckdb_setup
 from sources.jimi import jimi_source
 from sources.jimi.errors import JimiDeviceError
 from sources.jimi.resources import positions
@@ -70,7 +71,7 @@ def test_refused_device_keeps_its_cursor_and_is_not_called_again_when_others_loa
     monkeypatch.setattr(positions, "fetch_track", refusing)
     pipeline = dlt.pipeline(
         pipeline_name="jimi_refused",
-        destination=dlt.destinations.duckdb(credentials=str(data_dir / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(data_dir / "warehouse.duckdb")),
         dataset_name="jimi_raw",
         pipelines_dir=str(data_dir / "dlt"),
     )

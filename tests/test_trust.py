@@ -12,13 +12,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.definitions import defs as load_definitions
 from orchestration.engine import accounts
 from orchestration.engine.polling import PollingDisabled, load_jimi
 from orchestration.engine.push_loading import load_pending
+from sources import duckdb_setup
 from sources.jimi import AccountNotConfigured
 from sources.jimi_sim.account import credentials, source_args, source_env
 from sources.jimi_sim.api.app import create_app
@@ -36,7 +36,7 @@ PRODUCT = [ROOT / "sources" / "jimi", ROOT / "sources" / "jimi_push", ROOT / "or
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection = duckdb_setup.connect(str(warehouse), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from sources import duckdb_setup
 from sources.jimi import JimiCredentials
 
 from .. import settings as project
@@ -171,7 +172,7 @@ def _warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse file with the accounts table in place (under the caller's writer lock)."""
     path = project.current().warehouse_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(path))
+    connection = duckdb_setup.connect(str(path))
     try:
         connection.execute(_CREATE)
         yield connection

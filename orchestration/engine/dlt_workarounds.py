@@ -12,9 +12,10 @@ import shutil
 from pathlib import Path
 
 import dlt
-import duckdb
 from dlt.common.destination import Destination, DestinationCapabilitiesContext
 from dlt.common.pipeline import LoadInfo
+
+from sources import duckdb_setup
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def load_on_connection(pipeline: dlt.Pipeline, warehouse: Path) -> LoadInfo:
     it, and the one checkpoint comes when it is closed here. dlt keeps the credentials it was last given, so
     they are set back to the path: a closed connection would fail the pipeline's next step.
     """
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb_setup.connect(str(warehouse))
     # The checkpoint at close would merge this load's last, partly filled row group with the earlier load's:
     # a rewrite of a whole batch every other batch (0.11 s of a week of 45 devices' fixes). Left unmerged, a
     # table has one partly filled row group per batch; fully deleted row groups are still dropped.
@@ -72,7 +73,7 @@ def load_on_connection(pipeline: dlt.Pipeline, warehouse: Path) -> LoadInfo:
         return pipeline.load(credentials=connection)
     finally:
         connection.close()
-        pipeline.destination.config_params["credentials"] = str(warehouse)
+        pipeline.destination.config_params["credentials"] = duckdb_setup.dlt_credentials(warehouse)
 
 
 def drop_committed_extracts(pipeline: dlt.Pipeline) -> None:

@@ -14,6 +14,8 @@ from typing import TypeVar
 
 import duckdb
 
+from sources import duckdb_setup
+
 from .. import settings as project
 
 T = TypeVar("T")
@@ -23,7 +25,7 @@ def _published(path: Path | None = None) -> duckdb.DuckDBPyConnection | None:
     target = path or project.current().published_path
     if not target.exists():
         return None
-    return duckdb.connect(str(target), read_only=True)
+    return duckdb_setup.connect(str(target), read_only=True)
 
 
 def _has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:

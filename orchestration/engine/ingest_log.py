@@ -29,6 +29,7 @@ import orjson
 from dlt.common.schema.typing import TTableSchemaColumns
 from filelock import FileLock, Timeout
 
+from sources import duckdb_setup
 from sources.jimi.callstats import RETRY_CAUSES, CallStats, redact, retry_column
 
 from .. import settings as project
@@ -236,7 +237,7 @@ def _timestamp(value: object) -> object:
 def ingest_pipeline() -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(credentials=str(project.current().warehouse_path)),
+        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(project.current().warehouse_path)),
         dataset_name=project.INGEST_DATASET,
         pipelines_dir=str(pipeline_dir()),
     )

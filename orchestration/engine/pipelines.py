@@ -20,6 +20,8 @@ from pathlib import Path
 import dlt
 from filelock import FileLock, Timeout
 
+from sources import duckdb_setup
+
 from .. import settings as project
 from .dlt_workarounds import drop_committed_extracts, memoize_capabilities, without_state_round_trips
 from .warehouse import WarehouseBusy, load_locked, writer_lock
@@ -45,7 +47,7 @@ def pipeline(name: str, dataset: str = project.RAW_DATASET, throwaway: bool = Fa
     current = project.current()
     created = dlt.pipeline(
         pipeline_name=name,
-        destination=memoize_capabilities(dlt.destinations.duckdb(credentials=str(current.warehouse_path))),
+        destination=memoize_capabilities(dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(current.warehouse_path))),
         dataset_name=dataset,
         pipelines_dir=str(current.pipelines_dir),
     )

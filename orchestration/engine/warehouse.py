@@ -20,6 +20,8 @@ import duckdb
 from dlt.common.pipeline import LoadInfo
 from filelock import FileLock, Timeout
 
+from sources import duckdb_setup
+
 from .. import settings as project
 from .dlt_workarounds import load_on_connection
 
@@ -76,7 +78,7 @@ def publish_marts(warehouse: Path | None = None, published: Path | None = None) 
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.stem}-{uuid.uuid4().hex}.duckdb")
     counts: dict[str, int] = {}
-    connection = duckdb.connect()
+    connection = duckdb_setup.connect()
     try:
         connection.execute(f"attach '{warehouse}' as wh (read_only)")
         connection.execute(f"attach '{staging}' as pub")

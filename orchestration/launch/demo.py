@@ -15,6 +15,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+from sources import duckdb_setup
 from sources.jimi_sim.account import source_env
 
 from ..settings import current
@@ -75,9 +76,7 @@ def run_demo(days: int, sim_args: list[str], children: Children) -> int:
 
 
 def print_summary() -> int:
-    import duckdb
-
-    connection = duckdb.connect(str(current().published_path), read_only=True)
+    connection = duckdb_setup.connect(str(current().published_path), read_only=True)
     try:
         rows = connection.execute(
             """

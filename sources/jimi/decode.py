@@ -23,6 +23,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources import duckdb_setup
+
 from .errors import JimiResponseError
 
 
@@ -72,7 +74,7 @@ def _connection() -> duckdb.DuckDBPyConnection:
     if connection is None:
         with _database_lock:
             if _database is None:
-                _database = duckdb.connect()
+                _database = duckdb_setup.connect()
                 # The callers are already one thread per API answer; a pool per query would oversubscribe.
                 _database.execute("set threads = 1")
             connection = _database.cursor()

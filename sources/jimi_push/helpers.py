@@ -17,24 +17,28 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from sources import duckdb_setup
+
 from . import settings
 from .batches import relative_name
 from .mapping import DROPPED, FAMILIES, IMEI, MACROS, Family
 
+# `doc` is NULL for text that is not JSON: DuckDB 1.5 evaluates a repeated `content::json` for every row
+# (common subexpression), ahead of the `case` that would have skipped it, and the cast fails the query.
 ENVELOPE_CHECKS = """
 select file, case
     when not json_valid(content) then 'not valid JSON'
-    when json_type(content::json) <> 'OBJECT' then 'not a JSON object'
-    when json_type(content::json, '$.items') is distinct from 'ARRAY' then 'items is missing or not an array'
-    when (content::json->>'path') is null or (content::json->>'path') not in $paths then 'path is missing or unknown'
-    when (content::json->>'path') <> split_part(file, '/', -3) then 'path differs from the folder it landed in'
-    when try_strptime(content::json->>'received_at', '%Y-%m-%dT%H:%M:%S.%fZ') is null then 'received_at is not a UTC time'
-    when try_cast(content::json->>'item_count' as bigint) is distinct from json_array_length(content::json, '$.items')
+    when json_type(doc) <> 'OBJECT' then 'not a JSON object'
+    when json_type(doc, '$.items') is distinct from 'ARRAY' then 'items is missing or not an array'
+    when (doc->>'path') is null or (doc->>'path') not in $paths then 'path is missing or unknown'
+    when (doc->>'path') <> split_part(file, '/', -3) then 'path differs from the folder it landed in'
+    when try_strptime(doc->>'received_at', '%Y-%m-%dT%H:%M:%S.%fZ') is null then 'received_at is not a UTC time'
+    when try_cast(doc->>'item_count' as bigint) is distinct from json_array_length(doc, '$.items')
         then 'item_count differs from the number of items'
-    when list_bool_or(list_transform(json_extract(content::json, '$.items[*]'), lambda i: json_type(i) <> 'OBJECT'))
+    when list_bool_or(list_transform(json_extract(doc, '$.items[*]'), lambda i: json_type(i) <> 'OBJECT'))
         then 'an item is not a JSON object'
     end as reason
-from envelopes
+from (select file, content, try_cast(content as json) as doc from envelopes)
 """
 
 EXPLODE = """
@@ -72,7 +76,7 @@ class LandedBatch:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
+    connection = duckdb_setup.connect()
     connection.execute("set TimeZone = 'UTC'")
     connection.execute(MACROS)
     return connection

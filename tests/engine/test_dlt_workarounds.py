@@ -24,6 +24,7 @@ from orchestration.engine.dlt_workarounds import (
     memoize_capabilities,
     without_state_round_trips,
 )
+from sources import duckdb_setup
 
 ROWS = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
 WORKAROUNDS = [memoize_capabilities, without_state_round_trips, load_on_connection, drop_committed_extracts]
@@ -38,7 +39,7 @@ def small_pipeline(tmp_path: Path, name: str, destination: Destination | None = 
 
 
 def query(tmp_path: Path, sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    connection = duckdb_setup.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:
@@ -140,7 +141,7 @@ def test_dlt_load_keeps_the_connection_it_was_given_open_and_as_its_credentials(
     assert "credentials" in inspect.signature(dlt.Pipeline.load).parameters
     pipeline = small_pipeline(tmp_path, "given_connection")
     extract_and_normalize(pipeline)
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    connection = duckdb_setup.connect(str(tmp_path / "warehouse.duckdb"))
     try:
         pipeline.load(credentials=connection)
         # Both are why load_on_connection closes the connection itself and sets the path back.

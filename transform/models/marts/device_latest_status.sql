@@ -61,10 +61,12 @@ last_fixes as (
 
 open_events as (
 
-    select imei, event_type, started_at
+    -- The newest open event of each device. (Not `where is_open qualify row_number() ...`: DuckDB 1.5.5
+    -- fails to bind that once two of its columns are used below, "Failed to bind column reference is_open".)
+    select imei, arg_max(event_type, started_at) as event_type, max(started_at) as started_at
     from event_parts
     where is_open
-    qualify row_number() over (partition by imei order by started_at desc) = 1
+    group by imei
 
 ),
 
