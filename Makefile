@@ -72,7 +72,7 @@ notebook: install  ## JupyterLab on 127.0.0.1 over the published marts
 	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Every check runs, so one pass shows every problem; the target fails naming the checks that failed.
-LINT_PATHS := sources orchestration tests bench
+LINT_PATHS := sources orchestration tests bench notebooks
 lint: install  ## ruff check, ruff format --check, mypy (the packages in pyproject's [tool.mypy]); names failures
 	@failed=""; \
 	$(VENV)/bin/ruff check $(LINT_PATHS) || failed="$$failed ruff-check"; \

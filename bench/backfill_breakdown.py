@@ -47,7 +47,12 @@ def instrument() -> None:
     from sources.jimi.client import JimiClient
     from sources.jimi.resources import positions
 
-    post, decode, load_batch, writer_lock = JimiClient._post, positions.decode, backfill.load_batch, backfill.writer_lock
+    post, decode, load_batch, writer_lock = (
+        JimiClient._post,
+        positions.decode,
+        backfill.load_batch,
+        backfill.writer_lock,
+    )
 
     def timed_post(self, method, params, context, dec):
         started = time.perf_counter()
@@ -79,7 +84,12 @@ def instrument() -> None:
             finally:
                 _record("lock_held", held)
 
-    JimiClient._post, positions.decode, backfill.load_batch, backfill.writer_lock = timed_post, timed_decode, timed_load, timed_lock
+    JimiClient._post, positions.decode, backfill.load_batch, backfill.writer_lock = (
+        timed_post,
+        timed_decode,
+        timed_load,
+        timed_lock,
+    )
 
 
 def sample_rss(stop_event: threading.Event) -> None:
@@ -92,7 +102,9 @@ def sample_rss(stop_event: threading.Event) -> None:
         RSS.append((time.perf_counter(), rss, pa.total_allocated_bytes() / 2**20))
 
 
-def slot_seconds(intervals: list[tuple[float, float]], lo: float, hi: float, clip: list[tuple[float, float]] | None = None) -> float:
+def slot_seconds(
+    intervals: list[tuple[float, float]], lo: float, hi: float, clip: list[tuple[float, float]] | None = None
+) -> float:
     """Seconds x calls in flight within [lo, hi] (restricted to the `clip` intervals when given)."""
     total = 0.0
     for start, end in intervals:
@@ -119,7 +131,9 @@ def report(t0: float, t1: float, latency: float, workers: int) -> None:
     api_span = last - first
     idle = workers * api_span - busy
     load_spans = [(s, e) for s, e, _ in loads]
-    idle_loading = workers * slot_seconds(load_spans, first, last) - slot_seconds(calls, first, last, load_spans)
+    idle_loading = workers * slot_seconds(load_spans, first, last) - slot_seconds(
+        calls, first, last, load_spans
+    )
     parts = {
         "start-up (to first track.list)": first - t0,
         "slow answers (wire time beyond latency)": (busy - sum(decodes) - len(calls) * latency) / workers,
@@ -133,15 +147,23 @@ def report(t0: float, t1: float, latency: float, workers: int) -> None:
     for name, seconds in parts.items():
         print(f"  {name:<42} {seconds:7.1f}s  ({seconds / ideal * 100:5.1f}% of ideal)")
     print(f"  {'(sum of parts)':<42} {sum(parts.values()):7.1f}s")
-    print(f"decode: {len(decodes)} answers, {sum(decodes):.1f}s, mean {sum(decodes) / len(decodes) * 1000:.0f} ms")
+    print(
+        f"decode: {len(decodes)} answers, {sum(decodes):.1f}s, mean {sum(decodes) / len(decodes) * 1000:.0f} ms"
+    )
     wire = sorted(e - s for s, e in calls)
     overlapping = [e - s for s, e in calls if any(s < le and e > ls for ls, le in load_spans)]
     apart = [e - s for s, e in calls if not any(s < le and e > ls for ls, le in load_spans)]
     if overlapping and apart:
-        print(f"mean call time (incl. decode) overlapping a load {sum(overlapping) / len(overlapping):.2f}s "
-              f"({len(overlapping)} calls), otherwise {sum(apart) / len(apart):.2f}s ({len(apart)} calls)")
-    print(f"call time incl. decode: p50 {wire[len(wire) // 2]:.2f}s, p95 {wire[int(len(wire) * 0.95)]:.2f}s, max {wire[-1]:.2f}s")
-    print(f"loads: {len(loads)} batches, {sum(e - s for s, e, _ in loads):.1f}s, rows {sum(r for *_, r in loads)}")
+        print(
+            f"mean call time (incl. decode) overlapping a load {sum(overlapping) / len(overlapping):.2f}s "
+            f"({len(overlapping)} calls), otherwise {sum(apart) / len(apart):.2f}s ({len(apart)} calls)"
+        )
+    print(
+        f"call time incl. decode: p50 {wire[len(wire) // 2]:.2f}s, p95 {wire[int(len(wire) * 0.95)]:.2f}s, max {wire[-1]:.2f}s"
+    )
+    print(
+        f"loads: {len(loads)} batches, {sum(e - s for s, e, _ in loads):.1f}s, rows {sum(r for *_, r in loads)}"
+    )
     for s, e, rows in loads:
         during = max((mib for moment, mib, _ in RSS if s <= moment <= e), default=0.0)
         print(f"  load at {s - t0:6.1f}s for {e - s:5.1f}s, {rows} rows, RSS peak during it {during:.0f} MiB")
@@ -156,10 +178,14 @@ def report(t0: float, t1: float, latency: float, workers: int) -> None:
         peak = max(RSS, key=lambda item: item[1])
         arrow = max(RSS, key=lambda item: item[2])
         print(f"Arrow pool peak {arrow[2]:.0f} MiB at {arrow[0] - t0:.0f}s")
-        outside = max((mib for moment, mib, _ in RSS if not any(s <= moment <= e for s, e in load_spans)), default=0.0)
+        outside = max(
+            (mib for moment, mib, _ in RSS if not any(s <= moment <= e for s, e in load_spans)), default=0.0
+        )
         print(f"RSS peak outside loads {outside:.0f} MiB")
         steps = [f"{m:.0f}/{a:.0f}" for _, m, a in RSS[:: max(1, len(RSS) // 12)]]
-        print(f"RSS peak {peak[1]:.0f} MiB at {peak[0] - t0:.0f}s; RSS/Arrow over time (MiB): {' '.join(steps)}")
+        print(
+            f"RSS peak {peak[1]:.0f} MiB at {peak[0] - t0:.0f}s; RSS/Arrow over time (MiB): {' '.join(steps)}"
+        )
     print(f"backfill_breakdown_ratio: {wall / ideal:.2f} (target <= 1.15)")
 
 
@@ -169,7 +195,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--batch-rows", type=int, help="rows per load batch (default: backfill.LOAD_BATCH_ROWS)")
+    parser.add_argument(
+        "--batch-rows", type=int, help="rows per load batch (default: backfill.LOAD_BATCH_ROWS)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-breakdown-"))
     os.environ["JIMI_SIM_LATENCY"] = f"jimi.device.track.list={args.latency}"
@@ -189,16 +217,23 @@ def main() -> None:
         end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         cpu0, sim0, load0 = cpu_seconds(), cpu_seconds(simulator.pid), os.getloadavg()[0]
         t0 = time.perf_counter()
-        load_jimi(["track_points"], start=end - timedelta(days=args.days), end=end, max_workers=args.workers,
-                  calls_per_second=0)  # fmt: skip
+        load_jimi(
+            ["track_points"],
+            start=end - timedelta(days=args.days),
+            end=end,
+            max_workers=args.workers,
+            calls_per_second=0,
+        )
         t1 = time.perf_counter()
         cpu1, sim1 = cpu_seconds(), cpu_seconds(simulator.pid)
         stop_event.set()
     finally:
         stop(simulator)
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"CPU seconds: backfill {cpu1 - cpu0:.0f}, simulator {sim1 - sim0:.0f} (2 CPUs x wall = {2 * (t1 - t0):.0f}); "
-          f"load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after")
+    print(
+        f"CPU seconds: backfill {cpu1 - cpu0:.0f}, simulator {sim1 - sim0:.0f} (2 CPUs x wall = {2 * (t1 - t0):.0f}); "
+        f"load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
     report(t0, t1, args.latency, args.workers)
 
 

@@ -61,7 +61,12 @@ def backfill(days: int, workers: int, call_timeout_s: float) -> dict:
     for resource in RESOURCES:
         started = time.perf_counter()
         summary = load_jimi(
-            [resource], start=start, end=end, max_workers=workers, calls_per_second=0, timeout_s=call_timeout_s
+            [resource],
+            start=start,
+            end=end,
+            max_workers=workers,
+            calls_per_second=0,
+            timeout_s=call_timeout_s,
         )
         out[resource] = {
             "elapsed": time.perf_counter() - started,
@@ -86,19 +91,36 @@ def main() -> None:
         return
 
     real = latency_profile("production")
-    os.environ["JIMI_SIM_LATENCY"] = ",".join(f"{method}={seconds / args.scale}" for method, seconds in real.items())
+    os.environ["JIMI_SIM_LATENCY"] = ",".join(
+        f"{method}={seconds / args.scale}" for method, seconds in real.items()
+    )
     os.environ["JIMI_SIM_MAX_CALLS_PER_S"] = str(SimSettings.from_env().max_calls_per_s * args.scale)
     folder = Path(tempfile.mkdtemp(prefix="bench-months-"))
     simulator, url = start_simulator(free_port(), ["--devices", str(args.devices)])
     try:
         env = {**os.environ, **source_env(url), "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR"}
         output = subprocess.run(
-            [sys.executable, __file__, "--child", "--days", str(args.days), "--workers", str(args.workers),
-             "--call-timeout", str(args.call_timeout)],
-            env=env, capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--days",
+                str(args.days),
+                "--workers",
+                str(args.workers),
+                "--call-timeout",
+                str(args.call_timeout),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
         if output.returncode != 0:
-            sys.exit(f"the {args.days}-day backfill failed (exit {output.returncode}):\n{output.stderr[-5000:]}")
+            sys.exit(
+                f"the {args.days}-day backfill failed (exit {output.returncode}):\n{output.stderr[-5000:]}"
+            )
         result = json.loads(output.stdout.strip().splitlines()[-1])
     finally:
         stop(simulator)
@@ -113,8 +135,10 @@ def main() -> None:
         estimate = rest + api_scaled * args.scale
         measured, projected = measured + r["elapsed"], projected + estimate
         retried = f", retries {r['retries']}" if r["retries"] else ""
-        print(f"{resource:>13}: {r['calls']:5d} calls, {r['rows']:8d} rows, wall {r['elapsed']:7.1f}s "
-              f"(API-bound {api_scaled:6.1f}s, other {rest:6.1f}s) -> projected {estimate / 3600:6.2f} h{retried}")  # fmt: skip
+        print(
+            f"{resource:>13}: {r['calls']:5d} calls, {r['rows']:8d} rows, wall {r['elapsed']:7.1f}s "
+            f"(API-bound {api_scaled:6.1f}s, other {rest:6.1f}s) -> projected {estimate / 3600:6.2f} h{retried}"
+        )
     print(f"{args.devices} devices x {args.days} days at latency/{args.scale:g}: wall {measured:.0f}s")
     print(f"backfill_months_projected_hours: {projected / 3600:.1f} (target <= 24)")
 

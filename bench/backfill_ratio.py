@@ -41,19 +41,33 @@ def backfill(days: int, workers: int) -> dict:
     summary = load_jimi(["track_points"], start=start, end=end, max_workers=workers, calls_per_second=0)
     elapsed = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"elapsed": elapsed, "rows": summary.rows_by_table.get("track_points", 0), "calls": summary.api_calls,
-            "retries": summary.retries, "peak_mib": peak_mib}  # fmt: skip
+    return {
+        "elapsed": elapsed,
+        "rows": summary.rows_by_table.get("track_points", 0),
+        "calls": summary.api_calls,
+        "retries": summary.retries,
+        "peak_mib": peak_mib,
+    }
 
 
 def run_child(url: str, days: int, workers: int, folder: Path) -> dict:
-    env = {**os.environ, **source_env(url), "JIMI_DATA_DIR": str(folder), "RUNTIME__LOG_LEVEL": "ERROR",
-           # One token cache for both runs of --memory, as processes share it in production: the API refuses
-           # a second login within a minute (1006), and a 30-day run can finish sooner than that.
-           "SOURCES__JIMI__TOKEN_DIR": str(folder.parent / "tokens")}  # fmt: skip
+    env = {
+        **os.environ,
+        **source_env(url),
+        "JIMI_DATA_DIR": str(folder),
+        "RUNTIME__LOG_LEVEL": "ERROR",
+        # One token cache for both runs of --memory, as processes share it in production: the API refuses
+        # a second login within a minute (1006), and a 30-day run can finish sooner than that.
+        "SOURCES__JIMI__TOKEN_DIR": str(folder.parent / "tokens"),
+    }
     output = subprocess.run(
         [sys.executable, __file__, "--child", "--days", str(days), "--workers", str(workers)],
-        env=env, capture_output=True, text=True, cwd=ROOT, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     if output.returncode != 0:
         sys.exit(f"the {days}-day backfill failed (exit {output.returncode}):\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -82,7 +96,9 @@ def main() -> None:
         if args.memory:
             small = run_child(url, 30, args.workers, folder / "30")
             large = run_child(url, args.days, args.workers, folder / "large")
-            print(f"peak RSS: {small['peak_mib']:.0f} MiB for 30 days, {large['peak_mib']:.0f} MiB for {args.days} days")
+            print(
+                f"peak RSS: {small['peak_mib']:.0f} MiB for 30 days, {large['peak_mib']:.0f} MiB for {args.days} days"
+            )
             print(f"growth with days: {large['peak_mib'] / small['peak_mib']:.2f}x")
             print(f"backfill_peak_mib: {large['peak_mib']:.0f} (target <= 1024)")
             return
@@ -93,9 +109,13 @@ def main() -> None:
     # The answers that carry the latency: everything but the login and the device list.
     calls = result["calls"] - 2 - sum(result["retries"].values())
     ideal = calls * args.latency / args.workers
-    print(f"{args.devices} devices x {args.days} days: {result['rows']} points, {result['calls']} API calls, "
-          f"retries {result['retries']}")  # fmt: skip
-    print(f"wall {result['elapsed']:.1f}s, ideal {ideal:.1f}s ({calls} track.list calls x {args.latency}s / {args.workers})")
+    print(
+        f"{args.devices} devices x {args.days} days: {result['rows']} points, {result['calls']} API calls, "
+        f"retries {result['retries']}"
+    )
+    print(
+        f"wall {result['elapsed']:.1f}s, ideal {ideal:.1f}s ({calls} track.list calls x {args.latency}s / {args.workers})"
+    )
     print(f"peak RSS {result['peak_mib']:.0f} MiB")
     print(f"backfill_ratio: {result['elapsed'] / ideal:.2f} (target <= 1.15)")
 

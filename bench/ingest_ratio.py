@@ -49,23 +49,43 @@ def fetch_bodies(devices: int, days: int, before: int = 0) -> list[tuple[str, by
     client = TestClient(create_app(settings))
 
     def call(method: str, **params: object) -> bytes:
-        form = {"method": method, "timestamp": format_time(NOW), "app_key": settings.app_key, "sign_method": "md5",
-                "v": "1.0", "format": "json", **params}  # fmt: skip
+        form = {
+            "method": method,
+            "timestamp": format_time(NOW),
+            "app_key": settings.app_key,
+            "sign_method": "md5",
+            "v": "1.0",
+            "format": "json",
+            **params,
+        }
         form = {key: str(value) for key, value in form.items()}
         form["sign"] = sign(form, settings.app_secret)
         return client.post("/route/rest", data=form).content
 
     password = hashlib.md5(settings.password.encode()).hexdigest()
-    token = orjson.loads(call("jimi.oauth.token.get", user_id=settings.user_id, user_pwd_md5=password, expires_in=7200))
+    token = orjson.loads(
+        call("jimi.oauth.token.get", user_id=settings.user_id, user_pwd_md5=password, expires_in=7200)
+    )
     access = token["result"]["accessToken"]
-    imeis = [d["imei"] for d in orjson.loads(call("jimi.user.device.list", access_token=access, target=settings.user_id))["result"]]
+    imeis = [
+        d["imei"]
+        for d in orjson.loads(call("jimi.user.device.list", access_token=access, target=settings.user_id))[
+            "result"
+        ]
+    ]
     bodies = []
     for imei in imeis:
         until = NOW - timedelta(days=before)
         for day in range(days, 0, -7):
             begin = until - timedelta(days=day)
             end = min(until, begin + timedelta(days=7))
-            body = call("jimi.device.track.list", access_token=access, imei=imei, begin_time=format_time(begin), end_time=format_time(end))
+            body = call(
+                "jimi.device.track.list",
+                access_token=access,
+                imei=imei,
+                begin_time=format_time(begin),
+                end_time=format_time(end),
+            )
             if orjson.loads(body)["code"] == 0:  # expired devices answer 1002
                 bodies.append((imei, body))
     return bodies
@@ -118,8 +138,12 @@ class Baseline:
     def load(self, answers: list[tuple[str, bytes]]) -> tuple[float, int]:
         path = _ndjson(answers, self.folder / f"points_{self.files}.ndjson")
         self.files += 1
-        exists = self.connection.execute("select count(*) from duckdb_tables() where table_name = 'track_points'").fetchall()[0][0]
-        before = self.connection.execute("select count(*) from track_points").fetchall()[0][0] if exists else 0
+        exists = self.connection.execute(
+            "select count(*) from duckdb_tables() where table_name = 'track_points'"
+        ).fetchall()[0][0]
+        before = (
+            self.connection.execute("select count(*) from track_points").fetchall()[0][0] if exists else 0
+        )
         statement = "insert into track_points select" if exists else "create table track_points as select"
         started = time.perf_counter()
         self.connection.execute(f"{statement} * from read_json('{path}', format = 'newline_delimited')")
@@ -144,7 +168,10 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         # The oldest window first: each round merges into a warehouse holding the earlier ones.
-        windows = [fetch_bodies(args.devices, args.days, before=args.days * back) for back in range(args.rounds, -1, -1)]
+        windows = [
+            fetch_bodies(args.devices, args.days, before=args.days * back)
+            for back in range(args.rounds, -1, -1)
+        ]
         # The simulators that answered are garbage now, in reference cycles: collected here rather than by
         # whichever timed load happens to trigger a full collection.
         gc.collect()
@@ -161,10 +188,18 @@ def main() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     pipe, base = statistics.median(rates["pipeline"]), statistics.median(rates["baseline"])
-    print(f"points: {points} in the last window's answers, {loaded} distinct rows loaded by the pipeline; {args.rounds} rounds")
-    print(f"DuckDB read_json (newline-delimited): median {base:,.0f} rows/s, rounds {[round(r) for r in rates['baseline']]}")
-    print(f"pipeline (decode + dlt merge into DuckDB), first batch of the process: {cold_rows / cold_s:,.0f} rows/s")
-    print(f"pipeline (decode + dlt merge into DuckDB), next batches: median {pipe:,.0f} rows/s, rounds {[round(r) for r in rates['pipeline']]}")
+    print(
+        f"points: {points} in the last window's answers, {loaded} distinct rows loaded by the pipeline; {args.rounds} rounds"
+    )
+    print(
+        f"DuckDB read_json (newline-delimited): median {base:,.0f} rows/s, rounds {[round(r) for r in rates['baseline']]}"
+    )
+    print(
+        f"pipeline (decode + dlt merge into DuckDB), first batch of the process: {cold_rows / cold_s:,.0f} rows/s"
+    )
+    print(
+        f"pipeline (decode + dlt merge into DuckDB), next batches: median {pipe:,.0f} rows/s, rounds {[round(r) for r in rates['pipeline']]}"
+    )
     print(f"ingest_ratio: {pipe / base:.2f} (target >= 0.3)")
 
 

@@ -66,19 +66,40 @@ def main() -> None:
         token = SimSettings.from_env().push_token
         port = free_port()
         receiver = spawn(
-            [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--landing", str(current().landing_dir)],
+            [
+                str(BIN / "jimi-push"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--landing",
+                str(current().landing_dir),
+            ],
             env={"JIMI_PUSH_TOKEN": token},
-        )  # fmt: skip
+        )
         pushed = time.perf_counter()
         try:
             wait_until_up(f"http://127.0.0.1:{port}/health", receiver)
             subprocess.run(
-                [str(BIN / "jimi-sim"), "push", "--to", f"http://127.0.0.1:{port}",
-                 f"--from={start:%Y-%m-%d %H:%M:%S}", f"--until={end:%Y-%m-%d %H:%M:%S}",
-                 "--family", "pushgps", "--family", "pushtripreport", "--retry-interval", "1", *sim_args],
-                env={**os.environ, "JIMI_SIM_PUSH_TOKEN": token}, check=True,
-            )  # fmt: skip
+                [
+                    str(BIN / "jimi-sim"),
+                    "push",
+                    "--to",
+                    f"http://127.0.0.1:{port}",
+                    f"--from={start:%Y-%m-%d %H:%M:%S}",
+                    f"--until={end:%Y-%m-%d %H:%M:%S}",
+                    "--family",
+                    "pushgps",
+                    "--family",
+                    "pushtripreport",
+                    "--retry-interval",
+                    "1",
+                    *sim_args,
+                ],
+                env={**os.environ, "JIMI_SIM_PUSH_TOKEN": token},
+                check=True,
+            )
         finally:
             stop(receiver)
         loaded = load_pending()
@@ -98,8 +119,10 @@ def main() -> None:
     truth = work / "truth"
     export_truth(
         Fleet(SimSettings(devices=args.devices, seed=args.seed, now=now)),
-        start - timedelta(days=1), end + timedelta(days=1), truth,
-    )  # fmt: skip
+        start - timedelta(days=1),
+        end + timedelta(days=1),
+        truth,
+    )
     score = score_marts(current().warehouse_path, truth, start, end)
     trips, stops = score["trips"], score["stops"]
     print(trips.text("trips"))

@@ -42,8 +42,20 @@ RAW_COLUMNS = """
 
 
 def trails(fleet, imeis: list[str], start: datetime, end: datetime) -> pa.Table:
-    columns: dict[str, list] = {name: [] for name in ("imei", "gps_time", "lat", "lng", "speed_kmh",
-                                                       "direction_deg", "pos_type", "satellites", "acc_on")}  # fmt: skip
+    columns: dict[str, list] = {
+        name: []
+        for name in (
+            "imei",
+            "gps_time",
+            "lat",
+            "lng",
+            "speed_kmh",
+            "direction_deg",
+            "pos_type",
+            "satellites",
+            "acc_on",
+        )
+    }
     for imei in imeis:
         for p in fleet.points(imei, start, end):
             columns["imei"].append(imei)
@@ -133,8 +145,11 @@ def main() -> None:
         )
     finally:
         connection.close()
-    print(f"generated {points:,} fixes ({len(imeis)} x {args.clones} devices, {args.days} days) "
-          f"in {time.perf_counter() - generated:.0f}s", flush=True)  # fmt: skip
+    print(
+        f"generated {points:,} fixes ({len(imeis)} x {args.clones} devices, {args.days} days) "
+        f"in {time.perf_counter() - generated:.0f}s",
+        flush=True,
+    )
 
     first = timed_dbt(warehouse, "run", "--full-refresh")
     print(f"full build, {args.days} days: {first:.1f}s", flush=True)
@@ -146,7 +161,10 @@ def main() -> None:
     finally:
         connection.close()
     incremental = timed_dbt(warehouse, "run")
-    print(f"incremental run after one new day ({added:,} fixes, {total:,} in all): {incremental:.1f}s", flush=True)
+    print(
+        f"incremental run after one new day ({added:,} fixes, {total:,} in all): {incremental:.1f}s",
+        flush=True,
+    )
 
     full_copy = work / "full.duckdb"
     shutil.copy(warehouse, full_copy)
@@ -155,8 +173,10 @@ def main() -> None:
 
     differences = mart_differences(warehouse, full_copy)
     unequal = {table: diff for table, diff in differences.items() if diff[1] or diff[2]}
-    print(f"marts after the incremental run vs the full build: {'identical' if not unequal else unequal} "
-          f"({', '.join(f'{table} {rows:,}' for table, (rows, _, _) in differences.items())} rows)")  # fmt: skip
+    print(
+        f"marts after the incremental run vs the full build: {'identical' if not unequal else unequal} "
+        f"({', '.join(f'{table} {rows:,}' for table, (rows, _, _) in differences.items())} rows)"
+    )
     shutil.rmtree(work, ignore_errors=True)
     print(f"mart_scaling: {incremental / full:.3f} (target <= 0.1)")
 

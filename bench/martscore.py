@@ -54,10 +54,14 @@ def score_tables(connection: duckdb.DuckDBPyConnection, derived: str, true: str)
     )
 
 
-def load_truth(connection: duckdb.DuckDBPyConnection, truth_dir: Path, start: datetime, end: datetime) -> None:
+def load_truth(
+    connection: duckdb.DuckDBPyConnection, truth_dir: Path, start: datetime, end: datetime
+) -> None:
     """Tables truth_trips and truth_stops (imei, started_at, ended_at, in_window, ...): every true event,
     flagged when it starts in [start, end). A stop still going on has no end: it lasts to `end`."""
-    in_window = f"started_at >= timestamptz '{start.isoformat()}' and started_at < timestamptz '{end.isoformat()}'"
+    in_window = (
+        f"started_at >= timestamptz '{start.isoformat()}' and started_at < timestamptz '{end.isoformat()}'"
+    )
     connection.execute(
         f"""
         create or replace temp table truth_trips as
@@ -93,9 +97,7 @@ def score_marts(
     try:
         connection.execute(f"attach '{warehouse}' as wh (read_only)")
         load_truth(connection, truth_dir, start, end)
-        in_window = (
-            f"started_at >= timestamptz '{start.isoformat()}' and started_at < timestamptz '{end.isoformat()}'"
-        )
+        in_window = f"started_at >= timestamptz '{start.isoformat()}' and started_at < timestamptz '{end.isoformat()}'"
         if imeis is not None:
             connection.execute("create temp table scored as select unnest(?::varchar[]) as imei", [imeis])
             for table in ("truth_trips", "truth_stops"):

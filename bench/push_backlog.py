@@ -54,39 +54,126 @@ def day_of_pushes(devices: int, seed: int) -> dict[str, list[tuple[datetime, dic
         if not points:
             continue
         for point in points:
-            out["pushgps"].append((point.gps_time, {
-                "deviceImei": imei, "gpsTime": stamp(point.gps_time), "gateTime": stamp(point.gps_time + timedelta(seconds=1)),
-                "satelliteNum": point.satellites, "lng": point.lng, "lat": point.lat, "gpsMode": 0,
-                "gpsSpeed": round(point.speed_kmh), "direction": point.direction, "acc": int(point.acc), "postType": 1,
-            }))  # fmt: skip
+            out["pushgps"].append(
+                (
+                    point.gps_time,
+                    {
+                        "deviceImei": imei,
+                        "gpsTime": stamp(point.gps_time),
+                        "gateTime": stamp(point.gps_time + timedelta(seconds=1)),
+                        "satelliteNum": point.satellites,
+                        "lng": point.lng,
+                        "lat": point.lat,
+                        "gpsMode": 0,
+                        "gpsSpeed": round(point.speed_kmh),
+                        "direction": point.direction,
+                        "acc": int(point.acc),
+                        "postType": 1,
+                    },
+                )
+            )
             if point.speed_kmh > 80:
-                out["pushalarm"].append((point.gps_time, {"type": "DEVICE", "msgClass": 1, "imei": imei, "gateTime": stamp(point.gps_time),
-                    "msg": {"alertType": "6", "alarmTime": stamp(point.gps_time), "lat": point.lat, "lng": point.lng, "gpsSpeed": point.speed_kmh}}))  # fmt: skip
+                out["pushalarm"].append(
+                    (
+                        point.gps_time,
+                        {
+                            "type": "DEVICE",
+                            "msgClass": 1,
+                            "imei": imei,
+                            "gateTime": stamp(point.gps_time),
+                            "msg": {
+                                "alertType": "6",
+                                "alarmTime": stamp(point.gps_time),
+                                "lat": point.lat,
+                                "lng": point.lng,
+                                "gpsSpeed": point.speed_kmh,
+                            },
+                        },
+                    )
+                )
         start, end = points[0].gps_time, points[-1].gps_time
-        out["pushevent"] += [(start, {"deviceImei": imei, "type": "LOGIN", "gateTime": stamp(start), "timezone": "GMT+03:00"}),
-                             (end, {"deviceImei": imei, "type": "LOGOUT", "gateTime": stamp(end), "timezone": "GMT+03:00"})]  # fmt: skip
+        out["pushevent"] += [
+            (start, {"deviceImei": imei, "type": "LOGIN", "gateTime": stamp(start), "timezone": "GMT+03:00"}),
+            (end, {"deviceImei": imei, "type": "LOGOUT", "gateTime": stamp(end), "timezone": "GMT+03:00"}),
+        ]
         moment = start
         while moment < end:
-            out["pushhb"].append((moment, {"deviceImei": imei, "gateTime": stamp(moment), "powerLevel": 90, "gsmSign": 70, "acc": 0}))
+            out["pushhb"].append(
+                (
+                    moment,
+                    {
+                        "deviceImei": imei,
+                        "gateTime": stamp(moment),
+                        "powerLevel": 90,
+                        "gsmSign": 70,
+                        "acc": 0,
+                    },
+                )
+            )
             if moment.minute % 10 == 0:
-                out["pushoil"].append((moment, {"deviceImei": imei, "path": 1, "gateTime": stamp(moment), "value": 4200, "unit": 4}))
+                out["pushoil"].append(
+                    (
+                        moment,
+                        {"deviceImei": imei, "path": 1, "gateTime": stamp(moment), "value": 4200, "unit": 4},
+                    )
+                )
             moment += timedelta(minutes=5)
         for number, trip in enumerate(fleet.day_plan(imei, DAY).trips):
             begin = trip.start_time.strftime("%y%m%d%H%M%S")
             for alarm, when in (("197", trip.start_time), ("198", trip.end_time)):
-                out["pushalarm"].append((when, {"type": "DEVICE", "msgClass": 0, "imei": imei, "gateTime": stamp(when),
-                                                "msg": {"alertType": alarm, "alarmTime": stamp(when)}}))  # fmt: skip
-            out["pushtripreport"].append((trip.end_time, {"deviceImei": imei, "gateTime": stamp(trip.end_time), "tripSeq": number,
-                "beginTime": begin, "endTime": trip.end_time.strftime("%y%m%d%H%M%S"), "miles": round(trip.distance_km, 2),
-                "oils": round(trip.distance_km * 0.09, 2), "idleTimes": 60, "properties": 2}))  # fmt: skip
+                out["pushalarm"].append(
+                    (
+                        when,
+                        {
+                            "type": "DEVICE",
+                            "msgClass": 0,
+                            "imei": imei,
+                            "gateTime": stamp(when),
+                            "msg": {"alertType": alarm, "alarmTime": stamp(when)},
+                        },
+                    )
+                )
+            out["pushtripreport"].append(
+                (
+                    trip.end_time,
+                    {
+                        "deviceImei": imei,
+                        "gateTime": stamp(trip.end_time),
+                        "tripSeq": number,
+                        "beginTime": begin,
+                        "endTime": trip.end_time.strftime("%y%m%d%H%M%S"),
+                        "miles": round(trip.distance_km, 2),
+                        "oils": round(trip.distance_km * 0.09, 2),
+                        "idleTimes": 60,
+                        "properties": 2,
+                    },
+                )
+            )
             minute = trip.start_time
             while minute < trip.end_time:
-                obd = {"event_time": stamp(minute), "AccState": 1, "currentRPM": "2100", "coolantTemperature": "85", "currentSpeed": "42.5"}
-                out["pushobd"].append((minute, {"deviceImei": imei, "obdJson": json.dumps(obd), "gateTime": stamp(minute)}))
+                obd = {
+                    "event_time": stamp(minute),
+                    "AccState": 1,
+                    "currentRPM": "2100",
+                    "coolantTemperature": "85",
+                    "currentSpeed": "42.5",
+                }
+                out["pushobd"].append(
+                    (minute, {"deviceImei": imei, "obdJson": json.dumps(obd), "gateTime": stamp(minute)})
+                )
                 minute += timedelta(minutes=1)
             if number == 1:
-                out["pushfaultinfo"].append((trip.end_time, {"deviceImei": imei, "gateTime": stamp(trip.end_time),
-                                                             "faultCodeList": ["P0301", "P0420"], "faultNum": 2}))  # fmt: skip
+                out["pushfaultinfo"].append(
+                    (
+                        trip.end_time,
+                        {
+                            "deviceImei": imei,
+                            "gateTime": stamp(trip.end_time),
+                            "faultCodeList": ["P0301", "P0420"],
+                            "faultNum": 2,
+                        },
+                    )
+                )
     return out
 
 
@@ -100,7 +187,9 @@ def land_day(landing: Path, pushes: dict[str, list[tuple[datetime, dict]]]) -> t
             for start in range(0, len(items), 50):
                 chunk = items[start : start + 50]
                 received = datetime.fromtimestamp(window * 10 + 10, UTC)
-                payloads.append(Payload(path, json.dumps(chunk).encode(), len(chunk), {}, received_at=received))
+                payloads.append(
+                    Payload(path, json.dumps(chunk).encode(), len(chunk), {}, received_at=received)
+                )
     files = []
     for start in range(0, len(payloads), 512):
         files += commit(landing, payloads[start : start + 512])
@@ -146,7 +235,9 @@ def main() -> None:
         summary = load_batch(batch)
         ours_s = time.perf_counter() - started
         assert summary.files_loaded == len(files) and not summary.quarantined and summary.items == items
-        print(f"pipeline  load_batch:          {ours_s:6.2f} s  {items / ours_s:9.0f} items/s  rows {summary.rows_by_table}")
+        print(
+            f"pipeline  load_batch:          {ours_s:6.2f} s  {items / ours_s:9.0f} items/s  rows {summary.rows_by_table}"
+        )
     print(f"push_backlog_ratio: {base_s / ours_s:.2f} (target >= 0.3)")
 
 

@@ -56,11 +56,20 @@ def items(number: int) -> str:
     first = START + timedelta(minutes=number)
     return json.dumps(
         [
-            {"deviceImei": "869247060000000", "gpsTime": (first + timedelta(seconds=index)).strftime("%Y-%m-%d %H:%M:%S"),
-             "lat": -1.29, "lng": 36.82, "gpsSpeed": 30, "direction": 90, "acc": 1, "postType": 1, "satelliteNum": 9}
+            {
+                "deviceImei": "869247060000000",
+                "gpsTime": (first + timedelta(seconds=index)).strftime("%Y-%m-%d %H:%M:%S"),
+                "lat": -1.29,
+                "lng": 36.82,
+                "gpsSpeed": 30,
+                "direction": 90,
+                "acc": 1,
+                "postType": 1,
+                "satelliteNum": 9,
+            }
             for index in range(50)
         ]
-    )  # fmt: skip
+    )
 
 
 def loaded_pushes(warehouse: Path) -> set[int]:
@@ -118,16 +127,30 @@ def main() -> None:
         home.mkdir()
         (home / "dagster.yaml").write_text(textwrap.dedent(DAGSTER_YAML))
         (Path(tmp) / "definitions.py").write_text(DEFINITIONS)
-        os.environ.update({"JIMI_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false"})
+        os.environ.update(
+            {"JIMI_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+        )
         from orchestration.launch.processes import BIN, free_port, spawn, wait_until_up
         from orchestration.settings import current
 
         port = free_port()
         receiver = spawn(
-            [sys.executable, "-m", "sources.jimi_push", "serve", "--port", str(port), "--landing", str(current().landing_dir)],
+            [
+                sys.executable,
+                "-m",
+                "sources.jimi_push",
+                "serve",
+                "--port",
+                str(port),
+                "--landing",
+                str(current().landing_dir),
+            ],
             env={"JIMI_PUSH_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)},
         )
-        daemon = spawn([str(BIN / "dagster-daemon"), "run", "-f", str(Path(tmp) / "definitions.py"), "-d", str(ROOT)], env={"PYTHONPATH": str(ROOT)})
+        daemon = spawn(
+            [str(BIN / "dagster-daemon"), "run", "-f", str(Path(tmp) / "definitions.py"), "-d", str(ROOT)],
+            env={"PYTHONPATH": str(ROOT)},
+        )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/health", receiver)
             time.sleep(20)  # let the daemon load the code location and start ticking
@@ -137,7 +160,11 @@ def main() -> None:
             last_sent = 0.0
             while len(visible) < args.pushes and time.monotonic() < deadline:
                 if next_push < args.pushes and time.monotonic() - last_sent >= args.every:
-                    answer = httpx.post(f"http://127.0.0.1:{port}/pushgps", data={"token": TOKEN, "data_list": items(next_push)}, timeout=10)
+                    answer = httpx.post(
+                        f"http://127.0.0.1:{port}/pushgps",
+                        data={"token": TOKEN, "data_list": items(next_push)},
+                        timeout=10,
+                    )
                     assert answer.json() == {"code": 0, "msg": "success"}, answer.text
                     acknowledged[next_push] = last_sent = time.monotonic()
                     next_push += 1
@@ -148,7 +175,9 @@ def main() -> None:
             stop_session(daemon)
             stop_session(receiver)
     latencies = sorted(visible[number] - acknowledged[number] for number in visible)
-    print(f"{len(visible)} of {args.pushes} pushes in DuckDB; seconds from acknowledgement: {[round(value, 1) for value in latencies]}")
+    print(
+        f"{len(visible)} of {args.pushes} pushes in DuckDB; seconds from acknowledgement: {[round(value, 1) for value in latencies]}"
+    )
     if len(visible) < args.pushes:
         print("push_to_duckdb_p50_s: inf (target <= 60)")
         return

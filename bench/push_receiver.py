@@ -63,11 +63,23 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning", a
 
 def request_bytes(path: str, number: int) -> bytes:
     items = [
-        {"deviceImei": f"86924706{number % 25:07d}", "gpsTime": f"2025-03-04 06:{index // 60:02d}:{index % 60:02d}",
-         "gateTime": "2025-03-04 06:59:59", "satelliteNum": 10, "lng": 36.822310, "lat": -1.291870, "gpsMode": 0,
-         "gpsSpeed": 23, "direction": 184, "acc": 1, "postType": 1, "altitude": 1661, "distance": 18234612}
+        {
+            "deviceImei": f"86924706{number % 25:07d}",
+            "gpsTime": f"2025-03-04 06:{index // 60:02d}:{index % 60:02d}",
+            "gateTime": "2025-03-04 06:59:59",
+            "satelliteNum": 10,
+            "lng": 36.822310,
+            "lat": -1.291870,
+            "gpsMode": 0,
+            "gpsSpeed": 23,
+            "direction": 184,
+            "acc": 1,
+            "postType": 1,
+            "altitude": 1661,
+            "distance": 18234612,
+        }
         for index in range(50)
-    ]  # fmt: skip
+    ]
     body = urlencode({"token": TOKEN, "data_list": json.dumps(items)}).encode()
     head = (
         f"POST /{path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\n"
@@ -86,11 +98,17 @@ class Connection:
             head = await self.reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError):
             # The server closed an idle keep-alive connection before reading this request: send it again.
-            self.reader, self.writer = await asyncio.open_connection(*self.writer.get_extra_info("peername")[:2])
+            self.reader, self.writer = await asyncio.open_connection(
+                *self.writer.get_extra_info("peername")[:2]
+            )
             self.writer.write(request)
             head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
         body = await self.reader.readexactly(length)
         if status != 200 or body != b'{"code":0,"msg":"success"}':
             raise RuntimeError(f"unexpected answer {status} {body[:80]!r}")
@@ -159,7 +177,9 @@ def main() -> None:
     parser.add_argument("--flush", choices=["syncfs", "fsync"], default="syncfs")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="push-bench-", dir=ROOT / "data" if (ROOT / "data").is_dir() else None) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix="push-bench-", dir=ROOT / "data" if (ROOT / "data").is_dir() else None
+    ) as tmp:
         landing = Path(tmp) / "landing"
         port = free_port()
         server = subprocess.Popen(
@@ -173,23 +193,33 @@ def main() -> None:
             durable = [request_bytes("pushgps", number) for number in range(args.requests)]
             bare = [request_bytes("bare", number) for number in range(args.requests)]
             validate = [request_bytes("validate", number) for number in range(args.requests)]
-            print(f"payload: 50 items, {len(durable[0])} bytes per request; concurrency {args.concurrency}; flush {args.flush}")
+            print(
+                f"payload: 50 items, {len(durable[0])} bytes per request; concurrency {args.concurrency}; flush {args.flush}"
+            )
             rates: dict[str, list[float]] = {"bare": [], "validate": [], "durable": []}
             cpu: dict[str, float] = dict.fromkeys(rates, 0.0)
             for _ in range(args.rounds):
-                for name, path, requests in (("bare", "bare", bare), ("validate", "validate", validate), ("durable", "pushgps", durable)):
+                for name, path, requests in (
+                    ("bare", "bare", bare),
+                    ("validate", "validate", validate),
+                    ("durable", "pushgps", durable),
+                ):
                     before = cpu_seconds(server.pid)
                     rates[name].append(asyncio.run(throughput(port, path, requests, args.concurrency)))
                     cpu[name] += cpu_seconds(server.pid) - before
             for name, values in rates.items():
                 per_request_us = cpu[name] / (args.rounds * args.requests) * 1e6
-                print(f"{name:>8}: {max(values):8.0f} req/s  ({max(values) * 50:9.0f} items/s)  rounds {[round(v) for v in values]}"
-                      f"  server CPU {per_request_us:.0f} us/request")  # fmt: skip
+                print(
+                    f"{name:>8}: {max(values):8.0f} req/s  ({max(values) * 50:9.0f} items/s)  rounds {[round(v) for v in values]}"
+                    f"  server CPU {per_request_us:.0f} us/request"
+                )
             landed = sum(1 for _ in landing.rglob("*.json"))
             assert landed == args.requests * args.rounds, f"{landed} files landed"
             for name, requests in (("bare", bare), ("durable", durable)):
                 measured = asyncio.run(latencies(port, requests, args.rate, args.seconds))
-                print(f"{name:>8} at {args.rate:.0f} req/s: p50 {percentile(measured, 50) * 1000:6.2f} ms, p99 {percentile(measured, 99) * 1000:6.2f} ms")
+                print(
+                    f"{name:>8} at {args.rate:.0f} req/s: p50 {percentile(measured, 50) * 1000:6.2f} ms, p99 {percentile(measured, 99) * 1000:6.2f} ms"
+                )
         finally:
             stop(server)
     ratio = max(rates["durable"]) / max(rates["bare"])

@@ -53,7 +53,9 @@ def _pipeline():
     from sources.jimi.decode import decode
     from sources.jimi.resources.positions import LIVE_LOCATIONS, TRACK_POINTS
 
-    return (lambda body: decode(LIVE_LOCATIONS, body)), (lambda body, imei: decode(TRACK_POINTS, body, key=imei))
+    return (lambda body: decode(LIVE_LOCATIONS, body)), (
+        lambda body, imei: decode(TRACK_POINTS, body, key=imei)
+    )
 
 
 def day_generation_ms() -> float:
@@ -112,13 +114,19 @@ def main() -> None:
     pipe_total = ms(pipe_sweeps) + ms(pipe_tracks)
     share = sim_total / (sim_total + pipe_total)
     print(f"location.list, {DEVICES} devices, {len(orjson.loads(first)['result'])} with a fix:")
-    print(f"  simulator {ms(sim_sweeps) * 1e3:.1f} ms per sweep (cold first sweep {cold_sweep:.1f} s), "
-          f"pipeline decode {ms(pipe_sweeps) * 1e3:.1f} ms ({_len(rows)} rows)")  # fmt: skip
+    print(
+        f"  simulator {ms(sim_sweeps) * 1e3:.1f} ms per sweep (cold first sweep {cold_sweep:.1f} s), "
+        f"pipeline decode {ms(pipe_sweeps) * 1e3:.1f} ms ({_len(rows)} rows)"
+    )
     print(f"track.list, 7 days, one device ({_len(points)} points, {len(body) / 1e6:.2f} MB):")
-    print(f"  simulator {ms(sim_tracks) * 1e3:.1f} ms (cold {cold_track * 1e3:.0f} ms), "
-          f"pipeline decode {ms(pipe_tracks) * 1e3:.1f} ms")  # fmt: skip
-    print(f"one uncached device-day generated in {generation_ms:.1f} ms "
-          f"({GENERATED_DEVICES} devices x {GENERATED_DAYS} days, CPU)")  # fmt: skip
+    print(
+        f"  simulator {ms(sim_tracks) * 1e3:.1f} ms (cold {cold_track * 1e3:.0f} ms), "
+        f"pipeline decode {ms(pipe_tracks) * 1e3:.1f} ms"
+    )
+    print(
+        f"one uncached device-day generated in {generation_ms:.1f} ms "
+        f"({GENERATED_DEVICES} devices x {GENERATED_DAYS} days, CPU)"
+    )
     print(f"simulator {sim_total * 1e3:.1f} ms vs pipeline {pipe_total * 1e3:.1f} ms (medians)")
     print(f"sim_speed: {share:.2f} (target <= {TARGET})")
 

@@ -101,7 +101,9 @@ def main() -> None:
         fixes = connection.execute(
             "select imei, fixed_at, lat, lng from intermediate.int_positions where is_precise and not is_gps_jump"
         ).df()
-        sql_s, _ = best_of(3, lambda: connection.execute(f"create or replace temp table sql_events as {compiled}"))
+        sql_s, _ = best_of(
+            3, lambda: connection.execute(f"create or replace temp table sql_events as {compiled}")
+        )
         connection.execute(
             f"""
             create temp table sql_stops as
@@ -113,8 +115,12 @@ def main() -> None:
         )
 
         fixes["fixed_at"] = pd.to_datetime(fixes["fixed_at"], utc=True).dt.tz_localize(None)
-        frame = gpd.GeoDataFrame(fixes, geometry=gpd.points_from_xy(fixes["lng"], fixes["lat"]), crs="EPSG:4326")
-        build_s, collection = best_of(1, lambda: mpd.TrajectoryCollection(frame, traj_id_col="imei", t="fixed_at"))
+        frame = gpd.GeoDataFrame(
+            fixes, geometry=gpd.points_from_xy(fixes["lng"], fixes["lat"]), crs="EPSG:4326"
+        )
+        build_s, collection = best_of(
+            1, lambda: mpd.TrajectoryCollection(frame, traj_id_col="imei", t="fixed_at")
+        )
         mp_s, ranges = best_of(
             3,
             lambda: mpd.TrajectoryStopDetector(collection).get_stop_time_ranges(
@@ -122,7 +128,9 @@ def main() -> None:
             ),
         )
         rows = [(str(r.traj_id), r.t_0.to_pydatetime(), r.t_n.to_pydatetime()) for r in ranges]
-        connection.execute("create temp table mp_raw (imei varchar, started_at timestamp, ended_at timestamp)")
+        connection.execute(
+            "create temp table mp_raw (imei varchar, started_at timestamp, ended_at timestamp)"
+        )
         connection.executemany("insert into mp_raw values (?, ?, ?)", rows)
         connection.execute(
             f"""
@@ -143,8 +151,10 @@ def main() -> None:
 
     print(f"fixes: {len(fixes):,} usable ({args.devices} devices, {args.days} days)")
     print(f"SQL (int_motion_events, all trips and stops): {sql_s:.2f}s")
-    print(f"MovingPandas TrajectoryStopDetector (max_diameter {2 * radius_m} m, min_duration {min_duration_s} s): "
-          f"{mp_s:.2f}s (+ {build_s:.2f}s building the TrajectoryCollection)")  # fmt: skip
+    print(
+        f"MovingPandas TrajectoryStopDetector (max_diameter {2 * radius_m} m, min_duration {min_duration_s} s): "
+        f"{mp_s:.2f}s (+ {build_s:.2f}s building the TrajectoryCollection)"
+    )
     print(sql_truth.text("SQL stops vs truth"))
     print(mp_truth.text("MovingPandas stops vs truth"))
     print(mp_sql.text("MovingPandas stops vs SQL stops"))

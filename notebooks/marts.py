@@ -85,7 +85,9 @@ class Scope:
 
 def published_range(connection: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """First and last day with data in the published marts (today twice when they are empty)."""
-    first, last = connection.execute("select min(activity_date), max(activity_date) from fct_device_days").fetchone()
+    first, last = connection.execute(
+        "select min(activity_date), max(activity_date) from fct_device_days"
+    ).fetchone()
     today = date.today()
     return (first or today, last or today)
 

@@ -76,16 +76,21 @@ def dbt_env() -> dict[str, str]:
 
 def install_extensions() -> list[str]:
     """`FORCE INSTALL` each packaged extension file into the folder (DuckDB lays it out and names it)."""
-    connection = duckdb.connect(config={"extension_directory": str(extension_directory()),
-                                        "autoinstall_known_extensions": False})
+    connection = duckdb.connect(
+        config={"extension_directory": str(extension_directory()), "autoinstall_known_extensions": False}
+    )
     installed = []
     try:
         for package in PACKAGED:
             module = importlib.import_module(f"duckdb_extension_{package}")
-            files = sorted(Path(module.__path__[0]).glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension"))
+            files = sorted(
+                Path(module.__path__[0]).glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension")
+            )
             if len(files) != 1:
-                raise RuntimeError(f"duckdb-extension-{package} has no single file for DuckDB "
-                                   f"{duckdb.__version__}: {[str(f) for f in files]}")
+                raise RuntimeError(
+                    f"duckdb-extension-{package} has no single file for DuckDB "
+                    f"{duckdb.__version__}: {[str(f) for f in files]}"
+                )
             connection.execute(f"force install '{files[0]}'")
             installed.append(package)
     finally:

@@ -33,7 +33,9 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo") / "data"
     saved = dict(os.environ)
     with running_simulator(SimSettings(devices=6)) as url:
-        os.environ.update({"JIMI_DATA_DIR": str(folder), "SOURCES__JIMI__INITIAL_DAYS": "3", **source_env(url)})
+        os.environ.update(
+            {"JIMI_DATA_DIR": str(folder), "SOURCES__JIMI__INITIAL_DAYS": "3", **source_env(url)}
+        )
         try:
             from orchestration.launch.demo import replay_pushes
             from orchestration.launch.headless import materialize_all

@@ -26,13 +26,24 @@ def run_dbt(warehouse: Path, *args: str, variables: dict | None = None, work: Pa
         args = ("build", "--exclude", "resource_type:test", "resource_type:unit_test", *args[1:])
     env = {**os.environ, **duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(warehouse)}
     command = [
-        str(DBT), *args, "--profiles-dir", str(TRANSFORM), "--project-dir", str(TRANSFORM),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        "--vars", json.dumps({"status_as_of": AS_OF, **(variables or {})}),
+        str(DBT),
+        *args,
+        "--profiles-dir",
+        str(TRANSFORM),
+        "--project-dir",
+        str(TRANSFORM),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps({"status_as_of": AS_OF, **(variables or {})}),
     ]
     result = subprocess.run(command, check=False, cwd=TRANSFORM, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+        raise AssertionError(
+            f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        )
     return result.stdout
 
 

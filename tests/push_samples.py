@@ -37,7 +37,13 @@ SAMPLES: dict[str, list[dict]] = {
             "powerStatus": 0,
             "fortify": 0,
         },
-        {"deviceImei": IMEI_2, "gateTime": "2025-03-04 6:05:00", "powerLevel": "55", "gsmSign": "31", "acc": "0"},
+        {
+            "deviceImei": IMEI_2,
+            "gateTime": "2025-03-04 6:05:00",
+            "powerLevel": "55",
+            "gsmSign": "31",
+            "acc": "0",
+        },
     ],
     "pushgps": [
         {
@@ -74,40 +80,101 @@ SAMPLES: dict[str, list[dict]] = {
             "type": "DEVICE",
             "msgClass": 0,
             "imei": "752533678900242",
-            "msg": {"alertType": 1, "alarmTime": "2026-01-07 11:06:04", "lng": 113.943102, "lat": 22.576649, "gpsSpeed": 0},
+            "msg": {
+                "alertType": 1,
+                "alarmTime": "2026-01-07 11:06:04",
+                "lng": 113.943102,
+                "lat": 22.576649,
+                "gpsSpeed": 0,
+            },
             "gateTime": "2026-01-07 11:06:05",
         },
         {
             "type": "DEVICE",
             "msgClass": 1,
             "imei": IMEI_2,
-            "msg": {"alertType": "256", "standardAlarmValue": 2048, "lng": 113.943261, "lat": 22.576697, "alarmSerialNo": 25075},
+            "msg": {
+                "alertType": "256",
+                "standardAlarmValue": 2048,
+                "lng": 113.943261,
+                "lat": 22.576697,
+                "alarmSerialNo": 25075,
+            },
             "gateTime": "2026-01-07 11:06:05",
         },
         {
             "type": "DEVICE",
             "msgClass": 0,
             "imei": IMEI,
-            "msg": {"alertType": "removeAlarmType", "removeAlarmType": "6", "alarmTime": "2026-01-07 11:20:00"},
+            "msg": {
+                "alertType": "removeAlarmType",
+                "removeAlarmType": "6",
+                "alarmTime": "2026-01-07 11:20:00",
+            },
             "gateTime": "2026-01-07 11:20:01",
         },
         # The field names of the TSP-based integration (jimi-api.md §10.4).
-        {"deviceImei": IMEI, "alarmType": "3", "alarmName": "Vibration alert", "gateTime": "2026-01-07 12:00:00"},
+        {
+            "deviceImei": IMEI,
+            "alarmType": "3",
+            "alarmName": "Vibration alert",
+            "gateTime": "2026-01-07 12:00:00",
+        },
         # A SIM card update rides on the alarm push but is no alarm: it has no alarm type.
-        {"type": "ICCID", "msgClass": 0, "imei": IMEI, "msg": {"iccid": "89254021234567890123"}, "gateTime": "2026-01-07 12:30:00"},
+        {
+            "type": "ICCID",
+            "msgClass": 0,
+            "imei": IMEI,
+            "msg": {"iccid": "89254021234567890123"},
+            "gateTime": "2026-01-07 12:30:00",
+        },
     ],
     "rfid": [
-        {"moduleType": "RFID", "deviceImei": IMEI, "gateTime": "2025-03-04 07:00:00", "postTime": "2025-03-04 07:00:01", "value": "0A1B2C3D"},
+        {
+            "moduleType": "RFID",
+            "deviceImei": IMEI,
+            "gateTime": "2025-03-04 07:00:00",
+            "postTime": "2025-03-04 07:00:01",
+            "value": "0A1B2C3D",
+        },
     ],
-    "wgtc": [{"deviceImei": IMEI, "hexContent": "9B0102", "postTime": "2025-03-04 07:01:00", "category": "0x9B", "type": 1}],
+    "wgtc": [
+        {
+            "deviceImei": IMEI,
+            "hexContent": "9B0102",
+            "postTime": "2025-03-04 07:01:00",
+            "category": "0x9B",
+            "type": 1,
+        }
+    ],
     "pushoil": [
         {"deviceImei": IMEI, "path": 1, "gateTime": "2025-03-04 07:02:00", "value": 4550, "unit": 4},
         {"deviceImei": IMEI, "path": 2, "gateTime": "2025-03-04 07:02:00", "value": "6125", "unit": "2"},
-        {"deviceImei": IMEI_2, "gateTime": "2025-03-04 07:03:00", "value": 1234, "unit": "cm", "lat": -1.3, "lng": 36.8},
+        {
+            "deviceImei": IMEI_2,
+            "gateTime": "2025-03-04 07:03:00",
+            "value": 1234,
+            "unit": "cm",
+            "lat": -1.3,
+            "lng": 36.8,
+        },
     ],
-    "pushfileupload": [{"deviceImei": IMEI, "fileName": "a.jpg;b.jpg", "gateTime": "2025-03-04 07:04:00", "result": "SUCCESS"}],
+    "pushfileupload": [
+        {
+            "deviceImei": IMEI,
+            "fileName": "a.jpg;b.jpg",
+            "gateTime": "2025-03-04 07:04:00",
+            "result": "SUCCESS",
+        }
+    ],
     "pushtem": [
-        {"deviceImei": IMEI, "tem": 4.5, "hum": 61.0, "gateTime": "2025-03-04 07:05:00", "postTime": "2025-03-04 07:05:02"},
+        {
+            "deviceImei": IMEI,
+            "tem": 4.5,
+            "hum": 61.0,
+            "gateTime": "2025-03-04 07:05:00",
+            "postTime": "2025-03-04 07:05:02",
+        },
         {"deviceImei": IMEI_2, "tem": "-18.2", "hum": "", "gateTime": "2025-03-04 07:05:00"},
     ],
     "pushlbs": [
@@ -123,22 +190,49 @@ SAMPLES: dict[str, list[dict]] = {
             "imei": IMEI,
             "totalNum": "1",
             "instructionID": "ins-1",
-            "resourceList": [{"channel": 1, "beginTime": "250304070000", "endTime": "250304070100", "fileSize": 1024}],
+            "resourceList": [
+                {"channel": 1, "beginTime": "250304070000", "endTime": "250304070100", "fileSize": 1024}
+            ],
         }
     ],
-    "pushftpfileupload": [{"result": 0, "deviceImei": IMEI, "instructionID": "ins-2", "gateTime": "2025-03-04 07:07:00"}],
+    "pushftpfileupload": [
+        {"result": 0, "deviceImei": IMEI, "instructionID": "ins-2", "gateTime": "2025-03-04 07:07:00"}
+    ],
     "pushIothubEvent": [
-        {"deviceImei": IMEI, "gateTime": "2025-03-04 07:08:00", "eventType": "UploadAlarmFileEnd", "eventContent": "{\"n\":1}"}
+        {
+            "deviceImei": IMEI,
+            "gateTime": "2025-03-04 07:08:00",
+            "eventType": "UploadAlarmFileEnd",
+            "eventContent": '{"n":1}',
+        }
     ],
     "pushPassThroughData": [
-        {"deviceImei": IMEI, "gateTime": "2025-03-04 07:09:00", "type": 240, "category": "0x0900", "content": "AAEC"}
+        {
+            "deviceImei": IMEI,
+            "gateTime": "2025-03-04 07:09:00",
+            "type": 240,
+            "category": "0x0900",
+            "content": "AAEC",
+        }
     ],
-    "pushTerminalTransInfo": [{"postTime": "2025-03-04 07:10:00", "deviceImei": IMEI, "extensionId": 8197, "content": "{}"}],
-    "pushInstructResponse": [{"_code": "100", "_msg": "ok", "_imei": IMEI, "_serverFlagId": "77", "_content": "RELAY,1#"}],
+    "pushTerminalTransInfo": [
+        {"postTime": "2025-03-04 07:10:00", "deviceImei": IMEI, "extensionId": 8197, "content": "{}"}
+    ],
+    "pushInstructResponse": [
+        {"_code": "100", "_msg": "ok", "_imei": IMEI, "_serverFlagId": "77", "_content": "RELAY,1#"}
+    ],
     "pushFileContent": [
-        {"instructionId": "ins-3", "postTime": "2025-03-04 07:11:00", "deviceImei": IMEI, "gateTime": "2025-03-04 07:11:00", "content": ["A1", "B2"]}
+        {
+            "instructionId": "ins-3",
+            "postTime": "2025-03-04 07:11:00",
+            "deviceImei": IMEI,
+            "gateTime": "2025-03-04 07:11:00",
+            "content": ["A1", "B2"],
+        }
     ],
-    "pushextendedkks": [{"deviceImei": IMEI, "gateTime": "2025-03-04 07:12:00", "subMessagesId": 3, "content": "0102"}],
+    "pushextendedkks": [
+        {"deviceImei": IMEI, "gateTime": "2025-03-04 07:12:00", "subMessagesId": 3, "content": "0102"}
+    ],
     "uploadCallback": [
         {
             "businessType": "eventAttachment",
@@ -178,7 +272,13 @@ SAMPLES: dict[str, list[dict]] = {
         # obdJson as an object, with standard-PID data IDs only.
         {
             "deviceImei": IMEI_2,
-            "obdJson": {"event_time": "2025-03-04 07:15:00", "AccState": 0, "dataID12": 800, "dataID5": 65, "dataID66": 12.6},
+            "obdJson": {
+                "event_time": "2025-03-04 07:15:00",
+                "AccState": 0,
+                "dataID12": 800,
+                "dataID5": 65,
+                "dataID66": 12.6,
+            },
         },
     ],
     "pushfaultinfo": [
@@ -192,7 +292,12 @@ SAMPLES: dict[str, list[dict]] = {
             "lat": -1.29,
             "eventTime": 1741072500,
         },
-        {"deviceImei": IMEI_2, "gateTime": "2025-03-04 07:17:00", "faultCodeList": "[\"U0100\"]", "faultNum": "1"},
+        {
+            "deviceImei": IMEI_2,
+            "gateTime": "2025-03-04 07:17:00",
+            "faultCodeList": '["U0100"]',
+            "faultNum": "1",
+        },
         # A report without codes (cleared faults) is kept, in other_pushes.
         {"deviceImei": IMEI_2, "gateTime": "2025-03-04 07:18:00", "faultCodeList": [], "faultNum": 0},
     ],
@@ -235,4 +340,7 @@ def form(path: str, token: str, items: list[dict] | None = None) -> dict[str, st
 
 def land_samples(root: Path, paths=PUSH_PATHS, now: datetime = NOW) -> list[Path]:
     """Land each path's samples as one push, as the receiver would, received at `now`."""
-    return [land(root, path, json.dumps(SAMPLES[path]).encode(), len(SAMPLES[path]), {}, now=now) for path in paths]
+    return [
+        land(root, path, json.dumps(SAMPLES[path]).encode(), len(SAMPLES[path]), {}, now=now)
+        for path in paths
+    ]

@@ -101,7 +101,7 @@ def test_producer_waits_for_the_loads_when_buffer_is_full():
 
     with pytest.raises(RuntimeError, match="stop here"):
         load_in_batches(counted(produced), load, batch_rows=10, max_bytes=160)
-    (batch, produced_during_load), = seen
+    ((batch, produced_during_load),) = seen
     assert produced_during_load == batch + 3
 
 
@@ -127,5 +127,7 @@ def test_producer_failure_is_raised_after_earlier_batches_loaded():
 
     loads = []
     with pytest.raises(ConnectionError, match="retries exhausted"):
-        load_in_batches(tables(), lambda batch, number: loads.append(len(batch)), batch_rows=10, max_bytes=10_000)
+        load_in_batches(
+            tables(), lambda batch, number: loads.append(len(batch)), batch_rows=10, max_bytes=10_000
+        )
     assert loads in ([1, 1], [2])  # depending on whether the second table arrived before the first load

@@ -48,13 +48,18 @@ class Script:
 def make_client(tmp_path, script: Script) -> JimiClient:
     cache = TokenCache(tmp_path, "test", clock=lambda: NOW, min_login_interval_s=0)
     return JimiClient(
-        CREDS, cache, ClientTuning(max_attempts=5, backoff_s=0, calls_per_second=0), clock=lambda: NOW,
+        CREDS,
+        cache,
+        ClientTuning(max_attempts=5, backoff_s=0, calls_per_second=0),
+        clock=lambda: NOW,
         transport=httpx.MockTransport(script),
     )
 
 
 def test_client_signs_every_form_when_calling(tmp_path):
-    script = Script({"jimi.oauth.token.get": [TOKEN_OK], "jimi.user.device.list": [{"code": 0, "result": []}]})
+    script = Script(
+        {"jimi.oauth.token.get": [TOKEN_OK], "jimi.user.device.list": [{"code": 0, "result": []}]}
+    )
     make_client(tmp_path, script).call("jimi.user.device.list", {"target": "fleet"})
     for form in script.forms:
         assert form["sign"] == sign(form, CREDS.app_secret)
@@ -116,7 +121,9 @@ def test_client_retries_then_succeeds_when_transient_failures(tmp_path):
 def test_client_raises_naming_method_and_context_when_retries_exhausted(tmp_path):
     script = Script({"jimi.oauth.token.get": [TOKEN_OK], "jimi.device.track.list": [503] * 5})
     with pytest.raises(JimiRetriesExhausted) as caught:
-        make_client(tmp_path, script).call("jimi.device.track.list", {"imei": "1"}, "imei 1, 2026-11-19 to 2026-11-20")
+        make_client(tmp_path, script).call(
+            "jimi.device.track.list", {"imei": "1"}, "imei 1, 2026-11-19 to 2026-11-20"
+        )
     message = str(caught.value)
     assert message == (
         "jimi.device.track.list (imei 1, 2026-11-19 to 2026-11-20) failed with a bad response: "

@@ -66,7 +66,9 @@ def spawn(code: str, env: dict[str, str]) -> subprocess.Popen:
     # Output goes to files, not pipes: a child writing more than a pipe's buffer (a full dbt build logs
     # ~80 KB) would block until read, and nothing reads before it exits.
     files = (tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+"))  # noqa: SIM115 (closed with the test)
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=files[0], stderr=files[1], text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=files[0], stderr=files[1], text=True
+    )
     process.output_files = files  # type: ignore[attr-defined]
     return process
 
@@ -89,7 +91,12 @@ def slow_simulator():
 
 
 def test_writers_and_reader_never_fail_when_running_at_once(slow_simulator, data_dir):
-    env = {**os.environ, "JIMI_DATA_DIR": str(data_dir), "SOURCES__JIMI__INITIAL_DAYS": "1", **source_env(slow_simulator)}
+    env = {
+        **os.environ,
+        "JIMI_DATA_DIR": str(data_dir),
+        "SOURCES__JIMI__INITIAL_DAYS": "1",
+        **source_env(slow_simulator),
+    }
     # A first history, so dbt has tables to build from and readers have a published copy.
     first = spawn(
         "from orchestration.engine.polling import load_jimi\n"

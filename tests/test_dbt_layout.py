@@ -51,12 +51,14 @@ def test_every_model_states_its_grain_and_tests_its_key():
         assert re.match(r"Grain: one row per ", model["description"]), sql.stem
         columns = {column["name"]: _tests(column.get("data_tests")) for column in model.get("columns", [])}
         keys = [[name] for name, tests in columns.items() if "unique" in tests]
-        keys += [tests["unique_combination"]["columns"] for tests in [_tests(model.get("data_tests"))]
-                 if "unique_combination" in tests]  # fmt: skip
+        keys += [
+            tests["unique_combination"]["columns"]
+            for tests in [_tests(model.get("data_tests"))]
+            if "unique_combination" in tests
+        ]
         assert keys, f"{sql.stem}: no key test"
         for key in keys:
             assert all("not_null" in columns.get(name, {}) for name in key), (sql.stem, key)
-
 
 
 def test_staging_reads_every_raw_table_through_its_declared_columns():
@@ -66,7 +68,9 @@ def test_staging_reads_every_raw_table_through_its_declared_columns():
     for path in (MODELS / "staging").rglob("_sources.yml"):
         [source] = yaml.safe_load(path.read_text())["sources"]
         for table in source["tables"]:
-            declared[(source["name"], table["name"])] = {column["name"]: column.get("data_type") for column in table.get("columns", [])}
+            declared[(source["name"], table["name"])] = {
+                column["name"]: column.get("data_type") for column in table.get("columns", [])
+            }
     read = set()
     for sql in (MODELS / "staging").rglob("*.sql"):
         calls = re.findall(r"source_or_empty\('(\w+)', '(\w+)'\)", sql.read_text())

@@ -17,8 +17,17 @@ IMEI = "860000000000001"
 
 
 def fix(time: object, **more: object) -> dict:
-    point = {"lat": -1.19, "lng": 36.97, "gpsTime": time, "direction": 90, "gpsSpeed": 30, "posType": 1,
-             "satellite": 9, "ignition": "ON", "accStatus": "ON"}  # fmt: skip
+    point = {
+        "lat": -1.19,
+        "lng": 36.97,
+        "gpsTime": time,
+        "direction": 90,
+        "gpsSpeed": 30,
+        "posType": 1,
+        "satellite": 9,
+        "ignition": "ON",
+        "accStatus": "ON",
+    }
     point.update(more)
     return point
 
@@ -56,8 +65,15 @@ def test_decode_keeps_every_fix_and_declares_keys_not_null_when_all_have_a_time(
 
 
 def test_decode_drops_only_the_tag_locations_whose_time_is_unreadable_and_says_so(caplog):
-    body = orjson.dumps({"code": 0, "result": [{"gpsTime": "2026-11-19 12:00:00", "lat": 1.0, "lng": 2.0},
-                                                {"gpsTime": "garbage", "lat": 3.0, "lng": 4.0}]})  # fmt: skip
+    body = orjson.dumps(
+        {
+            "code": 0,
+            "result": [
+                {"gpsTime": "2026-11-19 12:00:00", "lat": 1.0, "lng": 2.0},
+                {"gpsTime": "garbage", "lat": 3.0, "lng": 4.0},
+            ],
+        }
+    )
 
     table = decode(TAG_LOCATIONS, body, IMEI)
 

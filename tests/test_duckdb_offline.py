@@ -83,7 +83,11 @@ def test_a_connection_made_the_projects_way_never_installs_and_refuses_unsigned_
 def test_without_the_network_the_packaged_extensions_load_and_a_ducklake_attaches(tmp_path):
     result = subprocess.run(
         ["unshare", "-n", sys.executable, "-c", OFFLINE_SCRIPT, str(tmp_path)],
-        capture_output=True, text=True, cwd=PROJECT_DIR, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -94,12 +98,17 @@ def test_without_the_network_the_packaged_extensions_load_and_a_ducklake_attache
     assert out["lake_rows"] == 3
     assert out["loaded"] == ["ducklake", "httpfs", "postgres_scanner", "spatial"]
     # An extension the project does not ship fails at once, without a download attempt.
-    assert out["excel"] == f'IO Error: Extension "{EXPECTED["extension_directory"]}/v1.5.5/linux_amd64/excel.duckdb_extension" not found.'
+    assert (
+        out["excel"]
+        == f'IO Error: Extension "{EXPECTED["extension_directory"]}/v1.5.5/linux_amd64/excel.duckdb_extension" not found.'
+    )
 
 
 def test_dlt_connections_carry_the_same_settings(tmp_path):
     pipeline = dlt.pipeline(
-        pipeline_name="offline_settings", pipelines_dir=str(tmp_path / "dlt"), dataset_name="probe",
+        pipeline_name="offline_settings",
+        pipelines_dir=str(tmp_path / "dlt"),
+        dataset_name="probe",
         destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(tmp_path / "w.duckdb")),
     )
     with pipeline.sql_client() as client:
@@ -107,12 +116,30 @@ def test_dlt_connections_carry_the_same_settings(tmp_path):
 
 
 def test_dbt_connections_carry_the_same_settings(tmp_path):
-    sql = SETTINGS_SQL.replace("select name, value", "select string_agg(name || '=' || value, ',' order by name) as s")
+    sql = SETTINGS_SQL.replace(
+        "select name, value", "select string_agg(name || '=' || value, ',' order by name) as s"
+    )
     result = subprocess.run(
-        [str(DBT_EXECUTABLE), "show", "--inline", sql, "--output", "json", "--log-format", "json",
-         "--profiles-dir", str(TRANSFORM_DIR), "--project-dir", str(TRANSFORM_DIR),
-         "--target-path", str(tmp_path / "target")],
-        capture_output=True, text=True, cwd=TRANSFORM_DIR, check=False,
+        [
+            str(DBT_EXECUTABLE),
+            "show",
+            "--inline",
+            sql,
+            "--output",
+            "json",
+            "--log-format",
+            "json",
+            "--profiles-dir",
+            str(TRANSFORM_DIR),
+            "--project-dir",
+            str(TRANSFORM_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=TRANSFORM_DIR,
+        check=False,
         env={**os.environ, **current().dbt_env(), "JIMI_WAREHOUSE_PATH": str(tmp_path / "w.duckdb")},
     )
     assert result.returncode == 0, result.stdout[-2000:]
@@ -123,6 +150,9 @@ def test_dbt_connections_carry_the_same_settings(tmp_path):
 
 def test_a_missing_extension_folder_fails_at_once_naming_it(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "prefix", str(tmp_path))
-    with pytest.raises(RuntimeError, match=rf"ducklake, postgres_scanner, httpfs, spatial are not installed in "
-                                           rf"{tmp_path}/duckdb-extensions for DuckDB 1.5.5: run `make install`"):
+    with pytest.raises(
+        RuntimeError,
+        match=rf"ducklake, postgres_scanner, httpfs, spatial are not installed in "
+        rf"{tmp_path}/duckdb-extensions for DuckDB 1.5.5: run `make install`",
+    ):
         duckdb_setup.connect()

@@ -56,9 +56,13 @@ def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+                base = ".".join(
+                    package[: len(package) - node.level + 1] + ([node.module] if node.module else [])
+                )
             # `from package import module` imports the module; `from module import name` the module.
-            targets |= {f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names}
+            targets |= {
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
+            }
     found = set()
     for target in targets:
         while target and target not in modules:
@@ -139,9 +143,11 @@ def test_cycle_check_finds_bottom_and_function_imports_and_ignores_type_checking
 
 def test_simulator_parts_import_one_way_world_never_reads_api_or_push():
     graph = import_graph(ROOT, PACKAGES)
-    refused = {"sources.jimi_sim.world": ("sources.jimi_sim.api", "sources.jimi_sim.push"),
-               "sources.jimi_sim.push": ("sources.jimi_sim.api",),
-               "sources.jimi_sim.api": ("sources.jimi_sim.push",)}  # fmt: skip
+    refused = {
+        "sources.jimi_sim.world": ("sources.jimi_sim.api", "sources.jimi_sim.push"),
+        "sources.jimi_sim.push": ("sources.jimi_sim.api",),
+        "sources.jimi_sim.api": ("sources.jimi_sim.push",),
+    }
     crossings = sorted(
         (name, target)
         for name, targets in graph.items()
@@ -156,7 +162,9 @@ def test_simulator_parts_import_one_way_world_never_reads_api_or_push():
 def test_every_simulator_module_imports_on_its_own_in_a_fresh_interpreter():
     # One interpreter loads the third-party libraries once, then forks a child per module: each child starts
     # with no module of the project loaded, so a module that works only after another was imported fails.
-    simulator = sorted(name for name in module_names(ROOT, ("sources",)) if name.startswith("sources.jimi_sim"))
+    simulator = sorted(
+        name for name in module_names(ROOT, ("sources",)) if name.startswith("sources.jimi_sim")
+    )
     script = textwrap.dedent(
         """
         import importlib, json, os, sys, traceback
@@ -185,7 +193,11 @@ def test_every_simulator_module_imports_on_its_own_in_a_fresh_interpreter():
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(simulator)], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script, json.dumps(simulator)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert len(simulator) > 50
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {}

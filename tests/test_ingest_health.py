@@ -63,16 +63,32 @@ def rows(path: Path, query: str) -> list[tuple]:
 
 def faulty_settings(**overrides) -> SimSettings:
     # A hang outlasts the client's timeout (TIMEOUT_S) by far; an honest answer on a busy machine never does.
-    base = dict(devices=6, now=NOW, token_get_min_interval_s=0, max_calls_per_s=0, hang_s=3 * TIMEOUT_S,
-                faults=parse_faults(f"{FAULTS},{CLEAN_TOKENS}"), **EXACT)  # fmt: skip
+    base = dict(
+        devices=6,
+        now=NOW,
+        token_get_min_interval_s=0,
+        max_calls_per_s=0,
+        hang_s=3 * TIMEOUT_S,
+        faults=parse_faults(f"{FAULTS},{CLEAN_TOKENS}"),
+        **EXACT,
+    )
     return SimSettings(**{**base, **overrides})
 
 
 def polled(url: str, data_dir: Path, **overrides):
     # One worker: a revoked token then costs exactly the call that met the fault (concurrent calls would
     # all see 1004 for one injected fault).
-    args = {**source_args(url), "now": NOW, "initial_days": 9, "max_workers": 1, "max_attempts": 20, "backoff_s": 0.0,
-                "timeout_s": TIMEOUT_S, "calls_per_second": 0, "token_dir": str(data_dir / "tokens")}  # fmt: skip
+    args = {
+        **source_args(url),
+        "now": NOW,
+        "initial_days": 9,
+        "max_workers": 1,
+        "max_attempts": 20,
+        "backoff_s": 0.0,
+        "timeout_s": TIMEOUT_S,
+        "calls_per_second": 0,
+        "token_dir": str(data_dir / "tokens"),
+    }
     return load_jimi(RESOURCES, **{**args, **overrides})
 
 
@@ -138,14 +154,24 @@ def test_recorded_retries_equal_injected_faults_by_cause_when_simulator_injects_
 def test_windows_record_rows_latency_and_status_when_run_succeeds(faulty_run):
     folder, _, summary, _ = faulty_run
     warehouse = folder / "warehouse.duckdb"
-    by_resource = dict(rows(warehouse, "select resource, sum(rows_loaded)::int from jimi_ingest.api_windows "
-                                       "where method not like 'jimi.oauth%' and method <> 'jimi.user.device.list' group by 1"))  # fmt: skip
+    by_resource = dict(
+        rows(
+            warehouse,
+            "select resource, sum(rows_loaded)::int from jimi_ingest.api_windows "
+            "where method not like 'jimi.oauth%' and method <> 'jimi.user.device.list' group by 1",
+        )
+    )
     # Rows the windows returned are the rows dlt normalized for each table (no duplicates in EXACT mode).
-    assert by_resource == {table: count for table, count in summary.rows_by_table.items() if table in by_resource}
+    assert by_resource == {
+        table: count for table, count in summary.rows_by_table.items() if table in by_resource
+    }
     assert set(by_resource) == set(RESOURCES)
-    track = rows(warehouse, "select imei, window_start, window_end, device_count, status, run_status, "
-                            "latency_p50_ms <= latency_p95_ms and latency_p95_ms <= latency_max_ms "
-                            "from jimi_ingest.api_windows where method = 'jimi.device.track.list' order by 1, 2")  # fmt: skip
+    track = rows(
+        warehouse,
+        "select imei, window_start, window_end, device_count, status, run_status, "
+        "latency_p50_ms <= latency_p95_ms and latency_p95_ms <= latency_max_ms "
+        "from jimi_ingest.api_windows where method = 'jimi.device.track.list' order by 1, 2",
+    )
     # 9 days per device in windows of at most 7 days: two windows for each of the 6 devices' pollable ones.
     assert {row[3:] for row in track} == {(1, "ok", "ok", True)}
     assert {(row[2] - row[1]) <= timedelta(days=7) for row in track} == {True}
@@ -160,10 +186,19 @@ def test_windows_record_rows_latency_and_status_when_run_succeeds(faulty_run):
 def test_no_secret_in_any_recorded_row_when_faults_revoke_tokens(faulty_run):
     folder, injected, _, issued = faulty_run
     settings = faulty_settings()
-    secrets = {settings.app_secret, settings.password, password_md5(settings.password), settings.push_token, *issued}
-    assert injected.get(("jimi.device.track.list", "token_revoked"), 0) + sum(
-        count for (_, kind), count in injected.items() if kind == "token_revoked"
-    ) > 0 and len(issued) >= 2
+    secrets = {
+        settings.app_secret,
+        settings.password,
+        password_md5(settings.password),
+        settings.push_token,
+        *issued,
+    }
+    assert (
+        injected.get(("jimi.device.track.list", "token_revoked"), 0)
+        + sum(count for (_, kind), count in injected.items() if kind == "token_revoked")
+        > 0
+        and len(issued) >= 2
+    )
     warehouse = folder / "warehouse.duckdb"
     for table in ("api_windows", "api_runs"):
         for row in rows(warehouse, f"select * from jimi_ingest.{table}"):
@@ -180,7 +215,9 @@ def test_error_text_is_redacted_when_an_exception_carries_secrets():
         raise RuntimeError("refused token-abcdef123456 with secret sim-app-secret")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCES__JIMI__APP_SECRET", "sim-app-secret")
-        record = ingest_log.polling_records("r", "track_points", "incremental", stats, NOW, None, [], RuntimeError("x sim-app-secret"))
+        record = ingest_log.polling_records(
+            "r", "track_points", "incremental", stats, NOW, None, [], RuntimeError("x sim-app-secret")
+        )
     window = record["api_windows"][0]
     assert window["error"] == "RuntimeError: refused *** with secret ***"
     assert record["api_runs"][0]["error"] == "RuntimeError: x ***"
@@ -191,25 +228,51 @@ def test_failed_run_leaves_its_record_when_retries_run_out_and_warehouse_is_busy
     failing = SimSettings(**{**settings.__dict__, "faults": parse_faults("busy=1@jimi.device.track.list")})
     with running_simulator(settings) as url:
         # A first run, so the failing one needs no warehouse to start (a fresh pipeline reads its state there).
-        load_jimi(["track_points"], **source_args(url), now=NOW, initial_days=2, calls_per_second=0,
-                  token_dir=str(data_dir / "tokens"), run_id="first")  # fmt: skip
+        load_jimi(
+            ["track_points"],
+            **source_args(url),
+            now=NOW,
+            initial_days=2,
+            calls_per_second=0,
+            token_dir=str(data_dir / "tokens"),
+            run_id="first",
+        )
     monkeypatch.setenv("JIMI_INGEST_FLUSH_WAIT_S", "0.2")
     # The same address, so the warehouse sees the account it was loaded from.
     with running_simulator(failing, port=int(url.rsplit(":", 1)[1].split("/")[0])) as url, writer_lock():
         # Someone else holds the warehouse: the run's record must wait in the spool.
         with pytest.raises(Exception, match="gave up after 3 attempts"):
-            load_jimi(["track_points"], **source_args(url), now=NOW, initial_days=2, max_workers=1, max_attempts=3,
-                      backoff_s=0.0, calls_per_second=0, token_dir=str(data_dir / "tokens"), run_id="doomed")  # fmt: skip
+            load_jimi(
+                ["track_points"],
+                **source_args(url),
+                now=NOW,
+                initial_days=2,
+                max_workers=1,
+                max_attempts=3,
+                backoff_s=0.0,
+                calls_per_second=0,
+                token_dir=str(data_dir / "tokens"),
+                run_id="doomed",
+            )
         spooled = list((data_dir / "ingest_spool").glob("*.json"))
         assert len(spooled) == 1
     warehouse = data_dir / "warehouse.duckdb"
     assert rows(warehouse, "select count(*) from jimi_ingest.api_runs where run_id = 'doomed'") == [(0,)]
     assert ingest_log.flush_spool() == 1
     assert not any((data_dir / "ingest_spool").glob("*.json"))
-    [(status, error, loaded)] = rows(warehouse, "select status, error, rows_loaded from jimi_ingest.api_runs where run_id = 'doomed'")
-    assert (status, loaded) == ("failed", 0) and "jimi.device.track.list" in error and "gave up after 3 attempts" in error
-    windows = rows(warehouse, "select status, run_status, calls, errors, retries_minus1, rows_loaded from jimi_ingest.api_windows "
-                              "where run_id = 'doomed' and method = 'jimi.device.track.list'")  # fmt: skip
+    [(status, error, loaded)] = rows(
+        warehouse, "select status, error, rows_loaded from jimi_ingest.api_runs where run_id = 'doomed'"
+    )
+    assert (
+        (status, loaded) == ("failed", 0)
+        and "jimi.device.track.list" in error
+        and "gave up after 3 attempts" in error
+    )
+    windows = rows(
+        warehouse,
+        "select status, run_status, calls, errors, retries_minus1, rows_loaded from jimi_ingest.api_windows "
+        "where run_id = 'doomed' and method = 'jimi.device.track.list'",
+    )
     # The pool stops at the first failed device: at least one window failed after 3 attempts (2 retries).
     assert ("failed", "failed", 3, 3, 2, 0) in windows
     assert {row[1] for row in windows} == {"failed"}
@@ -222,12 +285,17 @@ def test_loading_the_same_records_twice_adds_no_rows_when_spool_replayed(data_di
     with stats.window("devices", "jimi.user.device.list") as window:
         stats.attempt("jimi.user.device.list", NOW, 0.25, failed=False)
         window.add_rows(3)
-    records = ingest_log.polling_records("again", "devices", "incremental", stats, NOW, {"devices": 3}, ["1"], None)
+    records = ingest_log.polling_records(
+        "again", "devices", "incremental", stats, NOW, {"devices": 3}, ["1"], None
+    )
     ingest_log.record(records)
     ingest_log.record(records)  # a crash between loading a spool file and deleting it loads it twice
     warehouse = data_dir / "warehouse.duckdb"
-    assert rows(warehouse, "select count(*), sum(calls)::int, sum(rows_loaded)::int, max(latency_p95_ms) "
-                           "from jimi_ingest.api_windows") == [(1, 1, 3, 250.0)]  # fmt: skip
+    assert rows(
+        warehouse,
+        "select count(*), sum(calls)::int, sum(rows_loaded)::int, max(latency_p95_ms) "
+        "from jimi_ingest.api_windows",
+    ) == [(1, 1, 3, 250.0)]
     assert rows(warehouse, "select count(*), sum(rows_loaded)::int from jimi_ingest.api_runs") == [(1, 3)]
 
 
@@ -260,10 +328,23 @@ def build_and_publish(data_dir: Path, tmp_path: Path, select: tuple[str, ...] = 
     env = {**os.environ, **project.current().dbt_env()}
     with writer_lock():
         subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "dbt"), "build", "--quiet", "--profiles-dir", ".", "--exclude-resource-type", "test", "--target-path",
-             str(tmp_path / "dbt-target"), "--select", *select],
-            cwd=ROOT / "transform", env=env, check=True,
-        )  # fmt: skip
+            [
+                str(ROOT / ".venv" / "bin" / "dbt"),
+                "build",
+                "--quiet",
+                "--profiles-dir",
+                ".",
+                "--exclude-resource-type",
+                "test",
+                "--target-path",
+                str(tmp_path / "dbt-target"),
+                "--select",
+                *select,
+            ],
+            cwd=ROOT / "transform",
+            env=env,
+            check=True,
+        )
         publish_marts()
 
 
@@ -277,11 +358,22 @@ def silenced_fleet(data_dir: Path, tmp_path: Path):
 
     live = [d for d in Fleet(probe).devices if d.habits.reporting and d.enabled and d.expiration > now]
     silenced = live[0].imei
-    settings = SimSettings(devices=6, max_calls_per_s=0, silence=((silenced, now - timedelta(hours=3)),),
-                           faults=parse_faults("busy=0.5@jimi.track.device.detail"), **EXACT)  # fmt: skip
+    settings = SimSettings(
+        devices=6,
+        max_calls_per_s=0,
+        silence=((silenced, now - timedelta(hours=3)),),
+        faults=parse_faults("busy=0.5@jimi.track.device.detail"),
+        **EXACT,
+    )
     with running_simulator(settings) as url:
-        load_jimi(["devices", "live_locations", "track_points"], **source_args(url), initial_days=1, backoff_s=0.0,
-                  max_attempts=12, token_dir=str(data_dir / "tokens"))  # fmt: skip
+        load_jimi(
+            ["devices", "live_locations", "track_points"],
+            **source_args(url),
+            initial_days=1,
+            backoff_s=0.0,
+            max_attempts=12,
+            token_dir=str(data_dir / "tokens"),
+        )
     build_and_publish(data_dir, tmp_path)
     return silenced, {d.imei for d in live[1:]}
 
@@ -306,7 +398,12 @@ def check_results(**env: str) -> dict[str, tuple[bool, dict]]:
 def test_freshness_mart_flags_silenced_device_and_checks_fail_then_pass(silenced_fleet, data_dir: Path):
     silenced, others = silenced_fleet
     published = project.current().published_path
-    freshness = {imei: (silent, stale) for imei, silent, stale in rows(published, "select imei, is_silent, minutes_stale from fct_device_freshness")}
+    freshness = {
+        imei: (silent, stale)
+        for imei, silent, stale in rows(
+            published, "select imei, is_silent, minutes_stale from fct_device_freshness"
+        )
+    }
     assert freshness[silenced][0] is True and freshness[silenced][1] >= 180
     assert {imei for imei in others if freshness[imei][0]} == set()
 
@@ -322,9 +419,13 @@ def test_freshness_mart_flags_silenced_device_and_checks_fail_then_pass(silenced
     assert detail["error_share"] == round(detail["errors"] / detail["calls"], 4) > 0.2
 
     # The same data with thresholds above what happened: both pass.
-    results = check_results(JIMI_HEALTH_MIN_CALLS="1", JIMI_HEALTH_SILENT_AFTER_MINUTES="600",
-                            JIMI_HEALTH_MAX_ERROR_SHARE="0.9")  # fmt: skip
-    assert {name: passed for name, (passed, _) in results.items()} == {"devices_not_silent": True, "endpoint_error_share": True}
+    results = check_results(
+        JIMI_HEALTH_MIN_CALLS="1", JIMI_HEALTH_SILENT_AFTER_MINUTES="600", JIMI_HEALTH_MAX_ERROR_SHARE="0.9"
+    )
+    assert {name: passed for name, (passed, _) in results.items()} == {
+        "devices_not_silent": True,
+        "endpoint_error_share": True,
+    }
     # And an endpoint with too few calls to judge is not failed.
     results = check_results(JIMI_HEALTH_MIN_CALLS="1000")
     assert results["endpoint_error_share"][0] is True
@@ -339,15 +440,18 @@ def test_health_models_leave_the_mart_schema_when_an_older_warehouse_is_built(da
     connection.execute("create schema marts; create table marts.fct_api_usage as select 1 as stale")
     connection.close()
     build_and_publish(data_dir, tmp_path, select=("+fct_api_usage",))
-    assert rows(warehouse, "select schema_name, table_name from duckdb_tables() where table_name = 'fct_api_usage'") == [
-        ("health", "fct_api_usage")
-    ]
+    assert rows(
+        warehouse, "select schema_name, table_name from duckdb_tables() where table_name = 'fct_api_usage'"
+    ) == [("health", "fct_api_usage")]
     # fct_api_usage is built on fct_ingest_windows.
-    assert rows(project.current().published_path, "select schema_name, table_name from duckdb_tables() order by 2") == [
-        ("health", "fct_api_usage"), ("health", "fct_ingest_windows")
-    ]
+    assert rows(
+        project.current().published_path, "select schema_name, table_name from duckdb_tables() order by 2"
+    ) == [("health", "fct_api_usage"), ("health", "fct_ingest_windows")]
 
 
 def test_checks_warn_without_failing_the_run_when_nothing_is_published(data_dir: Path):
     results = check_results()
-    assert {name: passed for name, (passed, _) in results.items()} == {"devices_not_silent": False, "endpoint_error_share": False}
+    assert {name: passed for name, (passed, _) in results.items()} == {
+        "devices_not_silent": False,
+        "endpoint_error_share": False,
+    }

@@ -83,8 +83,11 @@ def test_shutdown_runs_to_the_end_and_leaves_no_process_when_signals_arrive_duri
     with out.open("w") as stdout, err.open("w") as stderr:
         harness = subprocess.Popen(
             [sys.executable, "-c", HARNESS, str(folder), how, FAKE_CHILD],
-            cwd=ROOT, stdout=stdout, stderr=stderr, start_new_session=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
     children: list[tuple[int, int]] = []
     born: dict[int, str | None] = {}
     try:
@@ -113,9 +116,9 @@ def test_shutdown_runs_to_the_end_and_leaves_no_process_when_signals_arrive_duri
     assert left == []
     assert [pid for pid, _ in children if in_group(pid)] == []
     # Every child and every helper got its SIGTERM (none was killed for want of a stop).
-    assert {int(path.name.split("-")[1]) for path in folder.glob("term-*")} == {pid for pair in children for pid in pair}
+    assert {int(path.name.split("-")[1]) for path in folder.glob("term-*")} == {
+        pid for pair in children for pid in pair
+    }
     assert "Traceback" not in err.read_text()
     assert ("harness: stopping..." in out.read_text()) == bool(first)
     assert ("harness: the UI did not answer" in err.read_text()) == (how == "fail")
-
-

@@ -24,8 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["make", "--no-print-directory", "-s", "-C", str(ROOT), *args],
-        capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -33,7 +37,9 @@ def fake_python(tmp_path: Path) -> tuple[Path, Path]:
     """A stand-in for the venv's python that records the arguments make gives it, and the file it writes."""
     record = tmp_path / "argv.json"
     script = tmp_path / "python"
-    script.write_text(f"#!{sys.executable}\nimport json, sys\njson.dump(sys.argv[1:], open({str(record)!r}, 'w'))\n")
+    script.write_text(
+        f"#!{sys.executable}\nimport json, sys\njson.dump(sys.argv[1:], open({str(record)!r}, 'w'))\n"
+    )
     script.chmod(0o755)
     return script, record
 
@@ -49,7 +55,9 @@ SIM_ARGS = {
 
 @pytest.mark.parametrize("target", ["run", "demo"])
 @pytest.mark.parametrize("case", sorted(SIM_ARGS))
-def test_make_hands_sim_args_to_the_launcher_as_typed_when_given_one_several_or_none(target, case, fake_python):
+def test_make_hands_sim_args_to_the_launcher_as_typed_when_given_one_several_or_none(
+    target, case, fake_python
+):
     script, record = fake_python
     text, expected = SIM_ARGS[case]
     result = make(target, f"PY={script}", f"SIM_ARGS={text}")
@@ -103,11 +111,24 @@ def test_check_ports_names_the_busy_port_its_setting_and_a_free_one(setting, bus
 def test_run_fails_at_once_naming_the_busy_ui_port_before_starting_anything(busy_port, tmp_path):
     sim_port, push_port = free_port(), free_port()
     result = subprocess.run(
-        [sys.executable, "-m", "orchestration.launch.live", "--ui-port", str(busy_port), "--sim-port", str(sim_port),
-         "--push-port", str(push_port)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, env={**os.environ, "JIMI_DATA_DIR": str(tmp_path / "data")},
+        [
+            sys.executable,
+            "-m",
+            "orchestration.launch.live",
+            "--ui-port",
+            str(busy_port),
+            "--sim-port",
+            str(sim_port),
+            "--push-port",
+            str(push_port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "JIMI_DATA_DIR": str(tmp_path / "data")},
         check=False,
-    )  # fmt: skip
+    )
     assert result.returncode == 1
     assert re.fullmatch(
         rf"make run: port {busy_port} \(UI_PORT\) is already in use by another process; stop that process or "
@@ -139,7 +160,9 @@ def test_schedules_skip_visibly_while_the_first_history_is_loading(schedule_name
     defs = load_definitions()
     schedule = defs.get_schedule_def(schedule_name)
     with instance_for_test() as instance:
-        instance.add_run(DagsterRun(job_name="first_history", run_id="first", status=DagsterRunStatus.STARTED))
+        instance.add_run(
+            DagsterRun(job_name="first_history", run_id="first", status=DagsterRunStatus.STARTED)
+        )
         context = build_schedule_context(instance=instance, repository_def=defs.get_repository_def())
         result = schedule.evaluate_tick(context)
     assert not result.run_requests

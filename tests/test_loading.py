@@ -63,9 +63,12 @@ def test_load_batch_keeps_one_row_per_key_when_batch_repeats_a_fix(data_dir: Pat
     summary = load_batch("track_points", answers, "batch_dups")
     rows = loaded(data_dir)
     assert keys_of(rows) == [
-        ("A", T0), ("A", T0 + timedelta(seconds=20)), ("A", T0 + timedelta(seconds=40)),
-        ("A", T0 + timedelta(seconds=60)), ("B", T0),
-    ]  # fmt: skip
+        ("A", T0),
+        ("A", T0 + timedelta(seconds=20)),
+        ("A", T0 + timedelta(seconds=40)),
+        ("A", T0 + timedelta(seconds=60)),
+        ("B", T0),
+    ]
     assert summary.rows_by_table == {"track_points": 5}
     # Of repeated fixes the one given last wins (the newer answer), as a later load replaces an earlier one.
     assert [speed for imei, moment, *_, speed in rows if moment == T0 + timedelta(seconds=40)] == [11.0]
@@ -92,8 +95,14 @@ def test_load_batch_leaves_one_row_per_key_when_it_resumes_a_killed_load(data_di
     load_batch("track_points", [fixes("A", [0, 20])], "window_0")
     # A killed attempt of the next batch: extracted and normalized, never loaded.
     killed = pipeline("window_1", throwaway=True)
-    killed.extract(dlt.resource([fixes("A", [40])], name="track_points", primary_key=("imei", "gps_time"),
-                                write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}))  # fmt: skip
+    killed.extract(
+        dlt.resource(
+            [fixes("A", [40])],
+            name="track_points",
+            primary_key=("imei", "gps_time"),
+            write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+        )
+    )
     killed.normalize()
     # What a copy into staging replayed on resume leaves behind: a key in the table twice.
     warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"))
@@ -108,8 +117,14 @@ def test_load_batch_loads_a_package_once_when_killed_between_normalize_commit_an
     # A killed attempt of the next batch that died inside normalize's commit: the package renamed into
     # load/normalized, its extracted copy not yet deleted (dlt's "do not kill this process" window).
     killed = pipeline("window_1", throwaway=True)
-    killed.extract(dlt.resource([fixes("A", [40])], name="track_points", primary_key=("imei", "gps_time"),
-                                write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}))  # fmt: skip
+    killed.extract(
+        dlt.resource(
+            [fixes("A", [40])],
+            name="track_points",
+            primary_key=("imei", "gps_time"),
+            write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+        )
+    )
     extracted = Path(killed.working_dir, "normalize", "extracted")
     (package,) = extracted.iterdir()
     kept = shutil.copytree(package, data_dir / "kept-extract")
@@ -122,20 +137,27 @@ def test_load_batch_loads_a_package_once_when_killed_between_normalize_commit_an
     assert keys_of(loaded(data_dir)) == [("A", T0 + timedelta(seconds=s)) for s in (0, 20, 40, 60)]
     assert not package.exists()
 
+
 def test_load_batch_stores_its_schema_once_when_many_batches_of_a_resource_load(data_dir: Path):
     for number in range(3):
         load_batch("track_points", [fixes("A", [number * 20])], f"window_{number}")
     warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
-        versions = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_version group by 1").fetchall()
-        loads = warehouse.execute("select schema_name, count(*) from jimi_raw._dlt_loads group by 1").fetchall()
+        versions = warehouse.execute(
+            "select schema_name, count(*) from jimi_raw._dlt_version group by 1"
+        ).fetchall()
+        loads = warehouse.execute(
+            "select schema_name, count(*) from jimi_raw._dlt_loads group by 1"
+        ).fetchall()
     finally:
         warehouse.close()
     assert versions == [("jimi_batch_track_points", 1)]
     assert loads == [("jimi_batch_track_points", 3)]
 
 
-def test_load_batch_recreates_a_raw_table_dropped_by_hand_when_its_schema_versions_are_deleted(data_dir: Path):
+def test_load_batch_recreates_a_raw_table_dropped_by_hand_when_its_schema_versions_are_deleted(
+    data_dir: Path,
+):
     # The recovery the README gives: dlt, finding the batch schema stored, would not create the table again.
     load_batch("track_points", [fixes("A", [0])], "window_0")
     warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"))
@@ -157,10 +179,14 @@ def test_import_parquet_writes_row_groups_of_duckdbs_size_when_a_batch_is_large(
 
 
 def test_unique_on_keeps_the_last_of_each_key_in_key_order_when_nulls_repeat():
-    table = pa.table({"k": ["b", None, "a", "b", None, "a"], "t": [1, 1, 2, 1, 1, 2], "v": [1, 2, 3, 4, 5, 6]})
+    table = pa.table(
+        {"k": ["b", None, "a", "b", None, "a"], "t": [1, 1, 2, 1, 1, 2], "v": [1, 2, 3, 4, 5, 6]}
+    )
     assert unique_on(table, ["k", "t"]).to_pylist() == [
-        {"k": "a", "t": 2, "v": 6}, {"k": "b", "t": 1, "v": 4}, {"k": None, "t": 1, "v": 5},
-    ]  # fmt: skip
+        {"k": "a", "t": 2, "v": 6},
+        {"k": "b", "t": 1, "v": 4},
+        {"k": None, "t": 1, "v": 5},
+    ]
 
 
 @pytest.mark.parametrize("sizes", [[], [0], [0, 0]])

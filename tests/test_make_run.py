@@ -57,7 +57,9 @@ def run_tags(port: int, run_id: str) -> dict[str, str]:
     import httpx
 
     query = "query ($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }"
-    answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": {"id": run_id}}, timeout=120)
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": {"id": run_id}}, timeout=120
+    )
     answer.raise_for_status()
     return {tag["key"]: tag["value"] for tag in answer.json()["data"]["runOrError"]["tags"]}
 
@@ -73,15 +75,32 @@ def test_make_run_records_the_first_history_as_a_run_of_the_ui_and_stops_every_p
     log = tmp_path / "run.log"
     with log.open("w") as output:
         launcher = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.launch.live", "--ui-port", str(ui_port), "--sim-port", str(sim_port),
-             "--push-port", str(push_port), "--history-days", "2", "--sim-args=--devices 3"],
-            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "orchestration.launch.live",
+                "--ui-port",
+                str(ui_port),
+                "--sim-port",
+                str(sim_port),
+                "--push-port",
+                str(push_port),
+                "--history-days",
+                "2",
+                "--sim-args=--devices 3",
+            ],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             env={**os.environ, "JIMI_DATA_DIR": str(tmp_path / "data")},
-        )  # fmt: skip
+        )
     groups: set[int] = set()
     try:
         finished = re.compile(r"^first history: (\w+) after \d+s$", re.MULTILINE)
-        wait_for(lambda: launcher.poll() is not None or finished.search(log.read_text()), timeout_s=1500, every_s=2)
+        wait_for(
+            lambda: launcher.poll() is not None or finished.search(log.read_text()), timeout_s=1500, every_s=2
+        )
         text = log.read_text()
         assert launcher.poll() is None, text[-5000:]
         assert finished.search(text).group(1) == "SUCCESS", text[-5000:]
@@ -89,8 +108,12 @@ def test_make_run_records_the_first_history_as_a_run_of_the_ui_and_stops_every_p
         run_id = re.search(rf"http://127\.0\.0\.1:{ui_port}/runs/([0-9a-f-]+)", text).group(1)
         tags = run_tags(ui_port, run_id)
         assert tags["jimi/mode"] == "incremental"
-        start, end = (date.fromisoformat(tags[f"dagster/asset_partition_range_{edge}"]) for edge in ("start", "end"))
-        assert (end - start).days == 2  # --history-days 2: the days from 2 days ago to the day it was launched
+        start, end = (
+            date.fromisoformat(tags[f"dagster/asset_partition_range_{edge}"]) for edge in ("start", "end")
+        )
+        assert (
+            end - start
+        ).days == 2  # --history-days 2: the days from 2 days ago to the day it was launched
         loaded_days = {(start + timedelta(days=n)).isoformat() for n in range(3)}
 
         assets = ui_assets(ui_port)
@@ -100,7 +123,11 @@ def test_make_run_records_the_first_history_as_a_run_of_the_ui_and_stops_every_p
         history = {f"jimi/{name}" for name in HISTORY_RESOURCES}
         assert {key: assets[key] for key in history} == dict.fromkeys(history, (run_id, loaded_days))
 
-        groups = {pid for pid in map(int, filter(str.isdigit, os.listdir("/proc"))) if parent_of(pid) == launcher.pid}
+        groups = {
+            pid
+            for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+            if parent_of(pid) == launcher.pid
+        }
         assert len(groups) == 4  # simulator, push receiver, push sender, dagster dev (each its own group)
         os.killpg(launcher.pid, signal.SIGINT)
         wait_for(lambda: "make run: stopping..." in log.read_text(), every_s=0.2)
@@ -116,5 +143,3 @@ def test_make_run_records_the_first_history_as_a_run_of_the_ui_and_stops_every_p
                 launcher.wait()
     assert launcher.returncode == 128 + signal.SIGINT
     assert {pgid: in_group(pgid) for pgid in groups} == {pgid: [] for pgid in groups}
-
-

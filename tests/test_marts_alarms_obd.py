@@ -191,8 +191,16 @@ def test_dim_devices_has_current_attributes_and_group_names(warehouse):
 
 def _dbt(folder: Path, *args: str) -> None:
     env = {**os.environ, **duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(folder / "warehouse.duckdb")}
-    command = [str(DBT), *args, "--profiles-dir", ".", "--target-path", str(folder / "target"),
-               "--log-path", str(folder / "logs")]  # fmt: skip
+    command = [
+        str(DBT),
+        *args,
+        "--profiles-dir",
+        ".",
+        "--target-path",
+        str(folder / "target"),
+        "--log-path",
+        str(folder / "logs"),
+    ]
     result = subprocess.run(
         command, check=False, cwd=TRANSFORM, env=env, capture_output=True, text=True, timeout=600
     )

@@ -170,7 +170,11 @@ def test_visits_match_the_ground_truth_by_overlap(warehouse, window, fleet, fenc
     )
     assert len(truth) >= 10 and {fleet_fence for _, fleet_fence, _, _ in truth}
     # Every derived visit is a real one.
-    assert unmatched_mart == [], (start, end, [t for t in wider if any(t[:2] == m[:2] for m in unmatched_mart)])
+    assert unmatched_mart == [], (
+        start,
+        end,
+        [t for t in wider if any(t[:2] == m[:2] for m in unmatched_mart)],
+    )
     # A true visit is missed only when too few of its fixes inside reached the warehouse: fewer than MIN_FIXES
     # if it has ended (a lone fix is jitter by the rule), none if it is still open; the rest may arrive late.
     loaded = _usable_fixes(warehouse)
@@ -330,19 +334,42 @@ def media_load(tmp_path_factory):
     with running_simulator(settings, app=app) as url:
         pipeline = dlt.pipeline(
             pipeline_name="media",
-            destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
+            destination=dlt.destinations.duckdb(
+                credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")
+            ),
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
-        source = jimi_source(**source_args(url), now=MEDIA_NOW, initial_days=1, token_dir=str(folder / "tokens"))
+        source = jimi_source(
+            **source_args(url), now=MEDIA_NOW, initial_days=1, token_dir=str(folder / "tokens")
+        )
         run_source(pipeline, source.with_resources("devices", "alarms", "media_files", "event_media"))
     env = {**os.environ, **duckdb_setup.dbt_env(), "JIMI_WAREHOUSE_PATH": str(folder / "warehouse.duckdb")}
     result = subprocess.run(
-        [str(DBT), "build", "--select", "+fct_alarm_media", "--indirect-selection", "cautious", "--profiles-dir", str(TRANSFORM), "--project-dir", str(TRANSFORM),
-         "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
-         "--vars", json.dumps({"status_as_of": "2026-12-01 00:00:00+00"})],
-        cwd=TRANSFORM, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            str(DBT),
+            "build",
+            "--select",
+            "+fct_alarm_media",
+            "--indirect-selection",
+            "cautious",
+            "--profiles-dir",
+            str(TRANSFORM),
+            "--project-dir",
+            str(TRANSFORM),
+            "--target-path",
+            str(folder / "target"),
+            "--log-path",
+            str(folder / "logs"),
+            "--vars",
+            json.dumps({"status_as_of": "2026-12-01 00:00:00+00"}),
+        ],
+        cwd=TRANSFORM,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-6000:]
     return folder, app.state.sim.fleet
 
@@ -383,9 +410,13 @@ def test_harsh_braking_alarm_links_its_video_clip_and_photo(media_load):
             continue
         # FRONT = 1, INWARD = 2; PHOTO = 1, VIDEO = 2.
         assert (count, video_url, photo_url) == (3, expected[(1, 2)], expected[(1, 1)])
-        assert sorted((url, kind, camera, preferred) for a, url, kind, camera, preferred in bridge if a == alarm_id) == sorted([
-            (expected[(1, 2)], "video", "front", True),
-            (expected[(2, 2)], "video", "inward", False),
-            (expected[(1, 1)], "photo", "front", True),
-        ])  # fmt: skip
+        assert sorted(
+            (url, kind, camera, preferred) for a, url, kind, camera, preferred in bridge if a == alarm_id
+        ) == sorted(
+            [
+                (expected[(1, 2)], "video", "front", True),
+                (expected[(2, 2)], "video", "inward", False),
+                (expected[(1, 1)], "photo", "front", True),
+            ]
+        )
     assert len(bridge) == 3 * sum(1 for row in alarms if row[3]) and others == 0

@@ -30,8 +30,11 @@ HELD_BACK = {
 LATE_BLOCK = {"jimi_raw.track_points", "jimi_push_raw.gps_fixes"}
 
 
-POSITION_TABLES = {"jimi_raw.track_points": "gps_time", "jimi_push_raw.gps_fixes": "gps_time",
-                   "jimi_raw.live_locations": "gps_time"}  # fmt: skip
+POSITION_TABLES = {
+    "jimi_raw.track_points": "gps_time",
+    "jimi_push_raw.gps_fixes": "gps_time",
+    "jimi_raw.live_locations": "gps_time",
+}
 
 
 def _add_drift_report_trips(warehouse: Path) -> list[tuple[str, datetime]]:
@@ -104,9 +107,7 @@ def _hold_back(warehouse: Path, parked_late: tuple[str, datetime]) -> dict[str, 
         for table, column in HELD_BACK.items():
             condition = f"{column} >= {cut}"
             if table in LATE_BLOCK:
-                condition += (
-                    f" or ({column} >= {late_from} and {column} < {late_from} + interval 2 hour and imei in ({imeis}))"
-                )
+                condition += f" or ({column} >= {late_from} and {column} < {late_from} + interval 2 hour and imei in ({imeis}))"
             if table in POSITION_TABLES:
                 # The fixes around one drift trip arrive late: until then the report trip stands.
                 condition += (
@@ -184,7 +185,13 @@ def test_incremental_run_equals_full_refresh_when_late_and_new_data_arrive(demo_
     assert batches == 2 and 0 < rederived < positions
 
     tables = mart_tables(incremental)
-    assert {"fct_trips", "fct_stops", "fct_device_days", "device_latest_status", "fct_device_freshness"} <= set(tables)
+    assert {
+        "fct_trips",
+        "fct_stops",
+        "fct_device_days",
+        "device_latest_status",
+        "fct_device_freshness",
+    } <= set(tables)
     assert {"fct_alarms", "dim_geofences", "fct_geofence_visits", "fct_alarm_media"} <= set(tables)
     assert mart_tables(full) == tables
     differences = mart_differences(incremental, full)
@@ -193,4 +200,8 @@ def test_incremental_run_equals_full_refresh_when_late_and_new_data_arrive(demo_
     }
     # The six demo devices include no dashcam, so no alarm has media (test_marts_geofences.py covers that).
     assert differences["fct_rejected_report_trips"][0] == 2
-    assert all(rows > 0 for table, (rows, _, _) in differences.items() if table not in {"fct_alarm_media", "fct_fault_codes"})
+    assert all(
+        rows > 0
+        for table, (rows, _, _) in differences.items()
+        if table not in {"fct_alarm_media", "fct_fault_codes"}
+    )

@@ -129,7 +129,10 @@ def test_device_days_equal_the_sums_of_fct_trips_per_device_and_day_when_built_o
     ).fetchall()
     assert len(totals) == 6
     assert [row for row in totals if row[1:7:2] != row[2:7:2]] == []
-    assert sum(row[5] for row in totals) == warehouse.execute("select count(*) from marts.fct_trips").fetchone()[0]
+    assert (
+        sum(row[5] for row in totals)
+        == warehouse.execute("select count(*) from marts.fct_trips").fetchone()[0]
+    )
 
 
 def test_device_day_seconds_fit_in_the_day_when_built_on_demo_data(warehouse):
@@ -141,7 +144,9 @@ def test_device_day_seconds_fit_in_the_day_when_built_on_demo_data(warehouse):
 
 def test_every_device_has_one_status_and_freshness_row_when_built_on_demo_data(warehouse):
     devices = {row[0] for row in warehouse.execute("select imei from marts.dim_devices").fetchall()}
-    status = warehouse.execute("select imei, last_fixed_at, motion_state from marts.device_latest_status").fetchall()
+    status = warehouse.execute(
+        "select imei, last_fixed_at, motion_state from marts.device_latest_status"
+    ).fetchall()
     fresh = warehouse.execute(
         "select imei, is_silent, minutes_stale, last_fix_at, is_disabled, is_expired from marts.fct_device_freshness"
     ).fetchall()
@@ -163,7 +168,10 @@ def test_reconciliation_flags_a_wrong_unit_and_a_wrong_distance_when_crafted(dem
     connection = duckdb_setup.connect(str(copy))
     try:
         flagged_before = {
-            row[0] for row in connection.execute("select trip_id from marts.fct_trips where is_distance_mismatch").fetchall()
+            row[0]
+            for row in connection.execute(
+                "select trip_id from marts.fct_trips where is_distance_mismatch"
+            ).fetchall()
         }
         # Two closed derived trips that each overlap exactly one API trip and agree with it.
         picked = connection.execute(
@@ -199,7 +207,10 @@ def test_reconciliation_flags_a_wrong_unit_and_a_wrong_distance_when_crafted(dem
             ).fetchall()
         }
         flagged_after = {
-            row[0] for row in connection.execute("select trip_id from marts.fct_trips where is_distance_mismatch").fetchall()
+            row[0]
+            for row in connection.execute(
+                "select trip_id from marts.fct_trips where is_distance_mismatch"
+            ).fetchall()
         }
     finally:
         connection.close()
@@ -234,7 +245,10 @@ def test_marts_match_the_ground_truth_when_scored_on_demo_data(demo_data: Path, 
 
 def _haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
@@ -247,19 +261,29 @@ def test_real_bus_trace_yields_one_trip_per_run_when_loaded_through_the_pipeline
     now = datetime(2026, 1, 27, tzinfo=UTC)
     settings = SimSettings(devices=1, now=now, traces=(str(TRACE),))
     with running_simulator(settings) as url:
-        load_jimi(["devices", "track_points"], start=now - timedelta(days=1), end=now, **source_args(url), now=now)
+        load_jimi(
+            ["devices", "track_points"], start=now - timedelta(days=1), end=now, **source_args(url), now=now
+        )
     warehouse = data_dir / "warehouse.duckdb"
     run_dbt(warehouse, "run")
 
     with TRACE_RUNS.open() as handle:
         runs = [
-            (row["imei"], datetime.fromisoformat(row["first_fix"]).replace(tzinfo=UTC),
-             datetime.fromisoformat(row["last_fix"]).replace(tzinfo=UTC))
+            (
+                row["imei"],
+                datetime.fromisoformat(row["first_fix"]).replace(tzinfo=UTC),
+                datetime.fromisoformat(row["last_fix"]).replace(tzinfo=UTC),
+            )
             for row in csv.DictReader(handle)
         ]
     with TRACE.open() as handle:
         points = [
-            (row["imei"], datetime.fromisoformat(row["gps_time"]).replace(tzinfo=UTC), float(row["lat"]), float(row["lng"]))
+            (
+                row["imei"],
+                datetime.fromisoformat(row["gps_time"]).replace(tzinfo=UTC),
+                float(row["lat"]),
+                float(row["lng"]),
+            )
             for row in csv.DictReader(handle)
         ]
     path_km = dict.fromkeys(runs, 0.0)
@@ -276,9 +300,12 @@ def test_real_bus_trace_yields_one_trip_per_run_when_loaded_through_the_pipeline
             "where source = 'derived' and imei in (select distinct imei from jimi_raw.track_points "
             "where imei like '8681203%')"
         ).fetchall()
-        stop_kinds = {row[0] for row in connection.execute(
-            "select distinct stop_kind from marts.fct_stops where imei like '8681203%'"
-        ).fetchall()}
+        stop_kinds = {
+            row[0]
+            for row in connection.execute(
+                "select distinct stop_kind from marts.fct_stops where imei like '8681203%'"
+            ).fetchall()
+        }
     finally:
         connection.close()
 
@@ -332,27 +359,38 @@ def _drift_marts(warehouse: Path) -> dict[str, object]:
             "api_trips": connection.execute(
                 "select count(*) from jimi_raw.trips where imei = ?", [DRIFT_IMEI]
             ).fetchone()[0],
-            "trips": {row[0]: row[1:] for row in connection.execute(
-                "select trip_id, source, distance_km, driving_s from marts.fct_trips where imei = ?", [DRIFT_IMEI]
-            ).fetchall()},
-            "rejected": {row[0]: row[1:] for row in connection.execute(
-                "select trip_id, started_at, ended_at, distance_km, source, rejection_reason, max_fix_gap_s, spread_m "
-                "from marts.fct_rejected_report_trips where imei = ?", [DRIFT_IMEI]
-            ).fetchall()},
+            "trips": {
+                row[0]: row[1:]
+                for row in connection.execute(
+                    "select trip_id, source, distance_km, driving_s from marts.fct_trips where imei = ?",
+                    [DRIFT_IMEI],
+                ).fetchall()
+            },
+            "rejected": {
+                row[0]: row[1:]
+                for row in connection.execute(
+                    "select trip_id, started_at, ended_at, distance_km, source, rejection_reason, max_fix_gap_s, spread_m "
+                    "from marts.fct_rejected_report_trips where imei = ?",
+                    [DRIFT_IMEI],
+                ).fetchall()
+            },
             "days": connection.execute(
                 "select activity_date, distance_km, driving_seconds, idle_seconds, parked_seconds, trip_count, "
-                "stop_count from marts.fct_device_days where imei = ? order by activity_date", [DRIFT_IMEI]
+                "stop_count from marts.fct_device_days where imei = ? order by activity_date",
+                [DRIFT_IMEI],
             ).fetchall(),
             "stops": connection.execute(
                 "select started_at, ended_at, stop_kind from marts.fct_stops where imei = ? and source = 'derived'",
                 [DRIFT_IMEI],
             ).fetchall(),
-        }  # fmt: skip
+        }
     finally:
         connection.close()
 
 
-def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_through_the_pipeline(data_dir: Path):
+def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_through_the_pipeline(
+    data_dir: Path,
+):
     """The simulator's mileage report counts the drift as short trips (as real platforms do). While some of
     the device's fixes are still late, the report trips over those gaps stand; once every fix is in, the
     fixes cover each report trip densely in one place, so none is a trip, and the days agree with that."""
@@ -374,7 +412,9 @@ def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_thr
     settings = SimSettings(devices=1, now=end, traces=(str(DRIFT_TRACE),))
     app = create_app(settings)
     with running_simulator(settings, app=app) as url:
-        load_jimi(["devices", "track_points", "trips", "parking"], start=start, end=end, **source_args(url), now=end)
+        load_jimi(
+            ["devices", "track_points", "trips", "parking"], start=start, end=end, **source_args(url), now=end
+        )
         run_dbt(warehouse, "run")
         early = _drift_marts(warehouse)
         standing = _drift_report_trips_standing(warehouse, reported)
@@ -384,7 +424,9 @@ def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_thr
         # The days count exactly the trips that stand (driving inside the one derived stop is not parking).
         assert sum(day[2] for day in early["days"]) == sum(row[2] for row in early["trips"].values())
         assert sum(day[5] for day in early["days"]) == len(standing)
-        assert round(sum(day[1] for day in early["days"]), 3) == round(sum(row[1] for row in early["trips"].values()), 3)
+        assert round(sum(day[1] for day in early["days"]), 3) == round(
+            sum(row[1] for row in early["trips"].values()), 3
+        )
 
         # A week later every fix has arrived; the window is loaded again and the marts built incrementally.
         now = app.state.sim.clock.advance(8 * 86400)
@@ -402,7 +444,9 @@ def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_thr
     assert max(row[5] for row in marts["rejected"].values()) == 60
     assert max(row[6] for row in marts["rejected"].values()) <= 25
     # The fixes make one parking stop over the 12 hours; the two days have no distance and no driving.
-    assert marts["stops"] == [(datetime(2026, 1, 20, 18, tzinfo=UTC), datetime(2026, 1, 21, 6, tzinfo=UTC), "parking")]
+    assert marts["stops"] == [
+        (datetime(2026, 1, 20, 18, tzinfo=UTC), datetime(2026, 1, 21, 6, tzinfo=UTC), "parking")
+    ]
     assert marts["days"] == [
         (date(2026, 1, 20), 0.0, 0, 0, 21600, 0, 1),
         (date(2026, 1, 21), 0.0, 0, 0, 21600, 0, 0),

@@ -25,7 +25,17 @@ TICK = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 POLLING_KEYS = {
     f"jimi/{name}"
     for name in (
-        ["devices", "device_groups", "live_locations", "track_points", "trips", "parking", "alarms", "obd_readings", "obd_faults"]
+        [
+            "devices",
+            "device_groups",
+            "live_locations",
+            "track_points",
+            "trips",
+            "parking",
+            "alarms",
+            "obd_readings",
+            "obd_faults",
+        ]
         + ["media_files", "event_media", "platform_geofences", "geofence_devices", "tag_locations"]
         + ["command_results", "command_templates"]
     )
@@ -33,8 +43,23 @@ POLLING_KEYS = {
 DBT_KEYS = {
     *(
         f"staging/stg_jimi__{name}"
-        for name in ("devices", "device_groups", "track_points", "live_locations", "trips", "parking", "alarms")
-        + ("obd_readings", "obd_faults", "media_files", "event_media", "platform_geofences", "geofence_devices")
+        for name in (
+            "devices",
+            "device_groups",
+            "track_points",
+            "live_locations",
+            "trips",
+            "parking",
+            "alarms",
+        )
+        + (
+            "obd_readings",
+            "obd_faults",
+            "media_files",
+            "event_media",
+            "platform_geofences",
+            "geofence_devices",
+        )
         + ("tag_locations", "command_results", "command_templates")
     ),
     *(
@@ -44,7 +69,13 @@ DBT_KEYS = {
     *(
         f"marts/{name}"
         for name in ("dim_devices", "fct_device_days", "fct_trips", "fct_rejected_report_trips", "fct_stops")
-        + ("device_latest_status", "fct_device_freshness", "fct_alarms", "fct_obd_readings", "fct_fault_codes")
+        + (
+            "device_latest_status",
+            "fct_device_freshness",
+            "fct_alarms",
+            "fct_obd_readings",
+            "fct_fault_codes",
+        )
         + ("dim_geofences", "fct_geofence_visits", "fct_alarm_media")
     ),
 }
@@ -58,28 +89,44 @@ DBT_KEYS |= {
     "health/fct_push_batches",
 }
 # Seeds and snapshots are dbt assets too, so `dbt build` under the dbt asset loads and snapshots them.
-DBT_SEED_AND_SNAPSHOT_KEYS = {"seeds/alarm_types", "seeds/dtc_codes", "seeds/api_method_limits", "snapshots/snap_jimi__devices"}
+DBT_SEED_AND_SNAPSHOT_KEYS = {
+    "seeds/alarm_types",
+    "seeds/dtc_codes",
+    "seeds/api_method_limits",
+    "snapshots/snap_jimi__devices",
+}
 
 
 def test_definitions_have_exact_polling_and_transform_asset_keys_when_loaded():
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert POLLING_KEYS | DBT_KEYS | DBT_SEED_AND_SNAPSHOT_KEYS | {"published_marts"} <= keys
-    assert {key for key in keys if key.startswith(("jimi/", "staging/stg_jimi", "marts/", "health/"))} == POLLING_KEYS | DBT_KEYS
+    assert {
+        key for key in keys if key.startswith(("jimi/", "staging/stg_jimi", "marts/", "health/"))
+    } == POLLING_KEYS | DBT_KEYS
 
 
 def test_published_marts_follow_every_mart_and_health_model_when_loaded():
-    parents = {key.to_user_string() for key in defs.resolve_asset_graph().get(AssetKey("published_marts")).parent_keys}
+    parents = {
+        key.to_user_string()
+        for key in defs.resolve_asset_graph().get(AssetKey("published_marts")).parent_keys
+    }
     assert parents == {key for key in DBT_KEYS if key.startswith(("marts/", "health/"))}
 
 
 def test_definitions_join_lineage_when_dbt_sources_resolve_to_dlt_assets():
     graph = defs.resolve_asset_graph()
-    assert graph.get(AssetKey(["staging", "stg_jimi__track_points"])).parent_keys == {AssetKey(["jimi", "track_points"])}
-    assert graph.get(AssetKey(["staging", "stg_jimi__devices"])).parent_keys == {AssetKey(["jimi", "devices"])}
+    assert graph.get(AssetKey(["staging", "stg_jimi__track_points"])).parent_keys == {
+        AssetKey(["jimi", "track_points"])
+    }
+    assert graph.get(AssetKey(["staging", "stg_jimi__devices"])).parent_keys == {
+        AssetKey(["jimi", "devices"])
+    }
     assert graph.get(AssetKey(["jimi", "track_points"])).partitions_def is not None
     assert graph.get(AssetKey(["jimi", "live_locations"])).partitions_def is None
     # A raw table read through source_or_empty (absent until a device reports a DTC) still joins the graph.
-    assert graph.get(AssetKey(["staging", "stg_jimi__obd_faults"])).parent_keys == {AssetKey(["jimi", "obd_faults"])}
+    assert graph.get(AssetKey(["staging", "stg_jimi__obd_faults"])).parent_keys == {
+        AssetKey(["jimi", "obd_faults"])
+    }
     assert graph.get(AssetKey(["snapshots", "snap_jimi__devices"])).parent_keys == {
         AssetKey(["staging", "stg_jimi__devices"])
     }
@@ -109,7 +156,9 @@ def test_schedule_requests_expected_run_when_ticking(name):
     schedule = defs.get_schedule_def(name)
     assert schedule.cron_schedule == cron
     with instance_for_test() as instance:
-        context = build_schedule_context(instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def())
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def()
+        )
         result = schedule.evaluate_tick(context)
     assert len(result.run_requests) == 1
     request: RunRequest = result.run_requests[0]
@@ -120,16 +169,26 @@ def test_schedule_requests_expected_run_when_ticking(name):
 def test_schedule_skips_visibly_when_its_job_is_still_running():
     schedule = defs.get_schedule_def("track_points_schedule")
     with instance_for_test() as instance:
-        instance.add_run(DagsterRun(job_name="poll_track_points", run_id="run-1", status=DagsterRunStatus.STARTED))
-        result = schedule.evaluate_tick(build_schedule_context(instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def()))
+        instance.add_run(
+            DagsterRun(job_name="poll_track_points", run_id="run-1", status=DagsterRunStatus.STARTED)
+        )
+        result = schedule.evaluate_tick(
+            build_schedule_context(
+                instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def()
+            )
+        )
     assert result.run_requests == [] or result.run_requests is None
-    assert result.skip_message == "poll_track_points still has a run queued or in progress; skipping this tick"
+    assert (
+        result.skip_message == "poll_track_points still has a run queued or in progress; skipping this tick"
+    )
 
 
 def test_schedules_cover_every_polled_resource_when_listed():
     polled = set()
     for job_name in [job.name for job in defs.jobs if job.name.startswith("poll_")]:
-        polled |= {key.to_user_string() for key in defs.resolve_job_def(job_name).asset_layer.selected_asset_keys}
+        polled |= {
+            key.to_user_string() for key in defs.resolve_job_def(job_name).asset_layer.selected_asset_keys
+        }
     assert polled == POLLING_KEYS
 
 
@@ -166,7 +225,10 @@ def test_partition_run_loads_exactly_its_day_when_backfilled(data_dir, monkeypat
             for point in fleet.points(device.imei, day, day + timedelta(days=1, seconds=1))
         }
     materialization = result.asset_materializations_for_node("jimi_history")[0]
-    assert materialization.metadata["window"].value == f"{day.isoformat()} to {(day + timedelta(days=1)).isoformat()}"
+    assert (
+        materialization.metadata["window"].value
+        == f"{day.isoformat()} to {(day + timedelta(days=1)).isoformat()}"
+    )
     warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points").fetchall()

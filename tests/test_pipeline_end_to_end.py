@@ -49,24 +49,43 @@ def test_published_marts_equal_warehouse_marts_when_published(demo_data):
     try:
         tables = set(published.execute("select schema_name, table_name from duckdb_tables()").fetchall())
         published_rows = published.execute("select * from fct_device_days order by device_day_id").fetchall()
-        published_usage = published.execute("select * from health.fct_api_usage order by api_usage_id").fetchall()
+        published_usage = published.execute(
+            "select * from health.fct_api_usage order by api_usage_id"
+        ).fetchall()
     finally:
         published.close()
     warehouse = duckdb_setup.connect(str(demo_data / "warehouse.duckdb"), read_only=True)
     try:
-        warehouse_rows = warehouse.execute("select * from marts.fct_device_days order by device_day_id").fetchall()
-        warehouse_usage = warehouse.execute("select * from health.fct_api_usage order by api_usage_id").fetchall()
+        warehouse_rows = warehouse.execute(
+            "select * from marts.fct_device_days order by device_day_id"
+        ).fetchall()
+        warehouse_usage = warehouse.execute(
+            "select * from health.fct_api_usage order by api_usage_id"
+        ).fetchall()
         health_in_marts = warehouse.execute(
             "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name like 'fct_%_usage'"
         ).fetchone()[0]
     finally:
         warehouse.close()
     # The marts in the published file's default schema, the ingestion-health models in their own.
-    assert tables == {("main", name) for name in (
-        "dim_devices", "fct_device_days", "fct_trips", "fct_rejected_report_trips", "fct_stops", "device_latest_status",
-        "fct_device_freshness",
-        "fct_alarms", "fct_obd_readings", "fct_fault_codes", "dim_geofences", "fct_geofence_visits", "fct_alarm_media",
-    )} | {("health", name) for name in ("fct_ingest_windows", "fct_api_usage", "fct_push_batches")}  # fmt: skip
+    assert tables == {
+        ("main", name)
+        for name in (
+            "dim_devices",
+            "fct_device_days",
+            "fct_trips",
+            "fct_rejected_report_trips",
+            "fct_stops",
+            "device_latest_status",
+            "fct_device_freshness",
+            "fct_alarms",
+            "fct_obd_readings",
+            "fct_fault_codes",
+            "dim_geofences",
+            "fct_geofence_visits",
+            "fct_alarm_media",
+        )
+    } | {("health", name) for name in ("fct_ingest_windows", "fct_api_usage", "fct_push_batches")}
     assert published_rows == warehouse_rows
     assert published_usage == warehouse_usage and len(warehouse_usage) > 5
     assert health_in_marts == 0
@@ -74,8 +93,11 @@ def test_published_marts_equal_warehouse_marts_when_published(demo_data):
 
 # Declared narrower than the push loader writes them (p_int gives BIGINT): staging casts them to INTEGER, as
 # the marts built from them always had.
-NARROWED = {("jimi_push_raw", "alarms", "msg_class"), ("jimi_push_raw", "alarms", "alarm_level"),
-            ("jimi_push_raw", "obd_readings", "car_type")}  # fmt: skip
+NARROWED = {
+    ("jimi_push_raw", "alarms", "msg_class"),
+    ("jimi_push_raw", "alarms", "alarm_level"),
+    ("jimi_push_raw", "obd_readings", "car_type"),
+}
 
 
 def test_raw_tables_have_every_column_staging_declares_with_its_type_when_loaded(demo_data):
@@ -88,12 +110,16 @@ def test_raw_tables_have_every_column_staging_declares_with_its_type_when_loaded
             [source] = yaml.safe_load(path.read_text())["sources"]
             schema = re.search(r"'(\w+)'\)", source["schema"]).group(1)
             for table in source["tables"]:
-                loaded = dict(warehouse.execute(
-                    "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ?",
-                    [schema, table["name"]],
-                ).fetchall())  # fmt: skip
+                loaded = dict(
+                    warehouse.execute(
+                        "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ?",
+                        [schema, table["name"]],
+                    ).fetchall()
+                )
                 for column in table.get("columns", []) if loaded else []:
-                    declared = warehouse.execute(f"select typeof(cast(null as {column['data_type']}))").fetchone()[0]
+                    declared = warehouse.execute(
+                        f"select typeof(cast(null as {column['data_type']}))"
+                    ).fetchone()[0]
                     compared += 1
                     if column["name"] not in loaded:
                         missing.add((schema, table["name"], column["name"]))

@@ -29,10 +29,15 @@ def test_load_pending_loads_each_item_once_when_delivered_twice_in_two_batches(d
     second = load_pending()
     warehouse = project.current().warehouse_path
     assert (first.files_loaded, second.files_loaded, first.items, second.items) == (23, 2, 37, 5)
-    assert count(warehouse, "select count(*), count(distinct (imei, gps_time)) from jimi_push_raw.gps_fixes") == [(2, 2)]
+    assert count(
+        warehouse, "select count(*), count(distinct (imei, gps_time)) from jimi_push_raw.gps_fixes"
+    ) == [(2, 2)]
     assert count(warehouse, "select count(*) from jimi_push_raw.fault_codes") == [(3,)]
     assert count(warehouse, "select count(*) from jimi_push_raw.other_pushes") == [(15,)]
-    assert count(warehouse, "select count(*), count(distinct batch) from jimi_push_raw.landing_files where status = 'loaded'") == [(25, 2)]
+    assert count(
+        warehouse,
+        "select count(*), count(distinct batch) from jimi_push_raw.landing_files where status = 'loaded'",
+    ) == [(25, 2)]
     assert len(list((root / settings.PROCESSED_DIR).rglob("*.json"))) == 25
     assert list((root / settings.CLAIMED_DIR).iterdir()) == []
 
@@ -50,8 +55,13 @@ def test_load_batch_moves_only_when_retried_after_files_were_loaded(data_dir: Pa
     (root / settings.CLAIMED_DIR / "b1" / ".attempts").write_text("1")
     retried = load_batch("b1")
     assert (retried.files_loaded, retried.files_skipped, retried.load_ids) == (0, 2, [])
-    assert count(project.current().warehouse_path, "select count(*), count(distinct recorded_at), count(distinct batch) from jimi_push_raw.landing_files") == [(2, 1, 1)]
-    assert sorted(relative_name(file) for file in (root / settings.PROCESSED_DIR).rglob("*.json")) == sorted(map(relative_name, files))
+    assert count(
+        project.current().warehouse_path,
+        "select count(*), count(distinct recorded_at), count(distinct batch) from jimi_push_raw.landing_files",
+    ) == [(2, 1, 1)]
+    assert sorted(relative_name(file) for file in (root / settings.PROCESSED_DIR).rglob("*.json")) == sorted(
+        map(relative_name, files)
+    )
 
 
 def test_load_batch_quarantines_corrupt_file_and_records_it_when_unparseable(data_dir: Path):
@@ -62,11 +72,17 @@ def test_load_batch_quarantines_corrupt_file_and_records_it_when_unparseable(dat
     bad.write_bytes(b'{"path": "pushhb", "items": [')
     [batch] = claim_new_batches(root)
     summary = load_batch(batch)
-    assert (summary.files_loaded, summary.quarantined) == (1, {"pushhb/2025-03-04/20250304T080000.000000Z-bad.json": "not valid JSON"})
+    assert (summary.files_loaded, summary.quarantined) == (
+        1,
+        {"pushhb/2025-03-04/20250304T080000.000000Z-bad.json": "not valid JSON"},
+    )
     moved = root / settings.QUARANTINE_DIR / "pushhb" / "2025-03-04" / bad.name
     assert moved.read_bytes() == b'{"path": "pushhb", "items": ['
     assert moved.with_name(moved.name + ".reason.txt").read_text() == f"not valid JSON\n(batch {batch})\n"
-    assert count(project.current().warehouse_path, "select landing_file, status, reason from jimi_push_raw.landing_files order by status") == [
+    assert count(
+        project.current().warehouse_path,
+        "select landing_file, status, reason from jimi_push_raw.landing_files order by status",
+    ) == [
         (relative_name(good[0]), "loaded", None),
         ("pushhb/2025-03-04/20250304T080000.000000Z-bad.json", "quarantined", "not valid JSON"),
     ]
@@ -80,4 +96,6 @@ def test_load_batch_loads_everything_when_retried_before_any_push_load(data_dir:
     (root / settings.CLAIMED_DIR / "b2" / ".attempts").write_text("1")  # an attempt that died before loading
     summary = load_batch("b2")
     assert (summary.files_loaded, summary.files_skipped, summary.rows_by_table["gps_fixes"]) == (2, 0, 2)
-    assert count(project.current().warehouse_path, "select count(*) from jimi_push_raw.temperature_readings") == [(2,)]
+    assert count(
+        project.current().warehouse_path, "select count(*) from jimi_push_raw.temperature_readings"
+    ) == [(2,)]

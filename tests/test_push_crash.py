@@ -33,17 +33,29 @@ def gps_time(payload: int, index: int) -> datetime:
 def payload(number: int) -> str:
     return json.dumps(
         [
-            {"deviceImei": IMEI, "gpsTime": gps_time(number, index).strftime("%Y-%m-%d %H:%M:%S"), "gateTime": "2025-03-04 07:00:00",
-             "lat": -1.29, "lng": 36.82, "gpsSpeed": 40, "direction": 90, "acc": 1, "postType": 1, "satelliteNum": 9}
+            {
+                "deviceImei": IMEI,
+                "gpsTime": gps_time(number, index).strftime("%Y-%m-%d %H:%M:%S"),
+                "gateTime": "2025-03-04 07:00:00",
+                "lat": -1.29,
+                "lng": 36.82,
+                "gpsSpeed": 40,
+                "direction": 90,
+                "acc": 1,
+                "postType": 1,
+                "satelliteNum": 9,
+            }
             for index in range(ITEMS_PER_PAYLOAD)
         ]
-    )  # fmt: skip
+    )
 
 
 def post(base: str, number: int) -> bool:
     """True only for an acknowledgement; a connection cut by the kill is no acknowledgement."""
     try:
-        response = httpx.post(f"{base}/pushgps", data={"token": TOKEN, "data_list": payload(number)}, timeout=10)
+        response = httpx.post(
+            f"{base}/pushgps", data={"token": TOKEN, "data_list": payload(number)}, timeout=10
+        )
     except httpx.HTTPError:
         return False
     return response.status_code == 200 and response.json() == {"code": 0, "msg": "success"}
@@ -107,7 +119,9 @@ def test_every_acknowledged_item_loads_exactly_once_when_receiver_is_killed_and_
     summary = load_pending()
     connection = duckdb_setup.connect(str(project.current().warehouse_path), read_only=True)
     try:
-        rows = connection.execute("select gps_time, count(*) from jimi_push_raw.gps_fixes group by gps_time").fetchall()
+        rows = connection.execute(
+            "select gps_time, count(*) from jimi_push_raw.gps_fixes group by gps_time"
+        ).fetchall()
     finally:
         connection.close()
     loaded = {moment: copies for moment, copies in rows}
@@ -117,4 +131,7 @@ def test_every_acknowledged_item_loads_exactly_once_when_receiver_is_killed_and_
     assert expected <= set(loaded) <= possible
     assert set(loaded.values()) == {1}
     assert summary.quarantined == {}
-    assert sorted(file.parts[len(landing.parts)] for file in landing.rglob("*.json")) == [settings.PROCESSED_DIR] * summary.files_loaded
+    assert (
+        sorted(file.parts[len(landing.parts)] for file in landing.rglob("*.json"))
+        == [settings.PROCESSED_DIR] * summary.files_loaded
+    )

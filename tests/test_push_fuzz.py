@@ -19,8 +19,14 @@ TOKEN = "fuzz-token"
 LIMIT = 16 * 1024
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 items = st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=6), max_size=5)
@@ -38,7 +44,9 @@ paths = st.one_of(
     st.sampled_from(["health", "nope", "pushgps/x", "PUSHGPS", ""]),
 )
 FORM = "application/x-www-form-urlencoded"
-content_types = st.sampled_from([FORM, FORM, FORM, FORM, "multipart/form-data; boundary=b0undary", "application/json", "text/plain", None])
+content_types = st.sampled_from(
+    [FORM, FORM, FORM, FORM, "multipart/form-data; boundary=b0undary", "application/json", "text/plain", None]
+)
 
 
 @st.composite
@@ -52,18 +60,35 @@ def bodies(draw) -> bytes:
         fields.append(("token", token))
     if draw(st.integers(0, 4)):
         fields.append(("data_list", draw(data_lists)))
-    fields += draw(st.lists(st.tuples(st.sampled_from(["msgType", "extra", "token"]), st.text(max_size=8)), max_size=2))
+    fields += draw(
+        st.lists(st.tuples(st.sampled_from(["msgType", "extra", "token"]), st.text(max_size=8)), max_size=2)
+    )
     return urlencode(fields).encode()
 
 
 def files_in(landing: Path) -> set[Path]:
     # Landed files only: the receiver's write-ahead journal (`.journal/`) is not landed data.
-    return {file for file in landing.rglob("*") if file.is_file() and JOURNAL_DIR not in file.parts} if landing.exists() else set()
+    return (
+        {file for file in landing.rglob("*") if file.is_file() and JOURNAL_DIR not in file.parts}
+        if landing.exists()
+        else set()
+    )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(path=paths, content_type=content_types, body=bodies(), method=st.sampled_from(["POST"] * 8 + ["GET", "PUT"]))
-def test_receiver_never_answers_5xx_and_lands_only_accepted_input_when_fuzzed(tmp_path_factory, path, content_type, body, method):
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    path=paths,
+    content_type=content_types,
+    body=bodies(),
+    method=st.sampled_from(["POST"] * 8 + ["GET", "PUT"]),
+)
+def test_receiver_never_answers_5xx_and_lands_only_accepted_input_when_fuzzed(
+    tmp_path_factory, path, content_type, body, method
+):
     landing = tmp_path_factory.getbasetemp() / "fuzz-landing"
     client = _client(landing)
     before = files_in(landing)
@@ -97,14 +122,40 @@ def _client(landing: Path) -> TestClient:
     return _clients[landing]
 
 
-escape_pieces = st.sampled_from([b"%", b"2", b"C", b"c", b"G", b"=", b"\n", b"\r", b" ", b"+", b"a", b"&", b"%2", b"%2C", b"%3D", b"%e2%82%ac", b"%FF", b"_"])
+escape_pieces = st.sampled_from(
+    [
+        b"%",
+        b"2",
+        b"C",
+        b"c",
+        b"G",
+        b"=",
+        b"\n",
+        b"\r",
+        b" ",
+        b"+",
+        b"a",
+        b"&",
+        b"%2",
+        b"%2C",
+        b"%3D",
+        b"%e2%82%ac",
+        b"%FF",
+        b"_",
+    ]
+)
 
 
 @settings(max_examples=3000, deadline=None)
 @given(body=st.lists(escape_pieces, max_size=16).map(b"".join))
 def test_fast_form_decoding_equals_parse_qsl_when_given_any_body(body: bytes):
     try:
-        expected = parse_qsl(body.decode("ascii", "surrogateescape"), keep_blank_values=True, errors="strict", max_num_fields=32)
+        expected = parse_qsl(
+            body.decode("ascii", "surrogateescape"),
+            keep_blank_values=True,
+            errors="strict",
+            max_num_fields=32,
+        )
     except (ValueError, UnicodeError):
         expected = None
     try:

@@ -32,13 +32,18 @@ FLUSHES = [False, True] if SYNCFS_AVAILABLE else [False]
 @pytest.mark.parametrize("use_syncfs", FLUSHES, ids=lambda flag: "syncfs" if flag else "fsync")
 def test_committer_lands_every_payload_once_when_many_arrive_together(tmp_path: Path, use_syncfs: bool):
     committer = Committer(tmp_path, use_syncfs)
-    payloads = [Payload("pushgps" if n % 2 else "pushhb", orjson.dumps([{"n": n}]), 1, {"n": str(n)}) for n in range(200)]
+    payloads = [
+        Payload("pushgps" if n % 2 else "pushhb", orjson.dumps([{"n": n}]), 1, {"n": str(n)})
+        for n in range(200)
+    ]
     with ThreadPoolExecutor(16) as pool:
         files = list(pool.map(lambda payload: committer.submit(payload).result(timeout=30), payloads))
     committer.close()
     assert len(set(files)) == 200
     assert [orjson.loads(file.read_bytes())["items"] for file in files] == [[{"n": n}] for n in range(200)]
-    assert [file.parent.parent.name for file in files] == ["pushgps" if n % 2 else "pushhb" for n in range(200)]
+    assert [file.parent.parent.name for file in files] == [
+        "pushgps" if n % 2 else "pushhb" for n in range(200)
+    ]
     assert sorted(file for file in tmp_path.rglob("*") if file.is_file()) == sorted(files)
 
 
@@ -89,7 +94,10 @@ def test_finish_moves_files_and_drops_the_batch_when_run_completes(tmp_path: Pat
     day = good.parent.name
     assert (tmp_path / settings.PROCESSED_DIR / "pushgps" / day / good.name).exists()
     quarantined = tmp_path / settings.QUARANTINE_DIR / "pushhb" / day / bad.name
-    assert quarantined.exists() and quarantined.with_name(bad.name + ".reason.txt").read_text() == "not valid JSON\n(batch b1)\n"
+    assert (
+        quarantined.exists()
+        and quarantined.with_name(bad.name + ".reason.txt").read_text() == "not valid JSON\n(batch b1)\n"
+    )
     assert claimed_batches(tmp_path) == []
 
 
@@ -98,7 +106,11 @@ def test_tidy_landing_removes_only_empty_day_folders_older_than_yesterday(tmp_pa
         (tmp_path / "pushgps" / day).mkdir(parents=True)
     kept = land(tmp_path, "pushgps", b"[{}]", 1, {}, now=datetime(2025, 2, 1, tzinfo=UTC))
     tidy_landing(tmp_path, today=date(2025, 3, 4))
-    assert sorted(path.name for path in (tmp_path / "pushgps").iterdir()) == ["2025-02-01", "2025-03-03", "2025-03-04"]
+    assert sorted(path.name for path in (tmp_path / "pushgps").iterdir()) == [
+        "2025-02-01",
+        "2025-03-03",
+        "2025-03-04",
+    ]
     assert kept.exists()
 
 
@@ -107,7 +119,9 @@ def test_running_receiver_acknowledges_over_http_when_served(tmp_path: Path):
         answer = httpx.post(f"{base}/pushhb", data={"token": "t0ken", "data_list": '[{"deviceImei": "1"}]'})
         health = httpx.get(f"{base}/health")
     assert (answer.json(), health.json()) == ({"code": 0, "msg": "success"}, {"code": 0, "msg": "ok"})
-    assert [orjson.loads(file.read_bytes())["items"] for file in pending_files(tmp_path / "landing")] == [[{"deviceImei": "1"}]]
+    assert [orjson.loads(file.read_bytes())["items"] for file in pending_files(tmp_path / "landing")] == [
+        [{"deviceImei": "1"}]
+    ]
 
 
 def _journalled(root: Path, payloads: list[Payload]) -> None:
@@ -150,7 +164,10 @@ def test_committer_lands_journalled_payloads_once_when_started_after_a_crash(tmp
     (waiting / payloads[2].name).write_bytes(b"")
     committer = Committer(tmp_path)
     assert committer.recovered == 2
-    assert [orjson.loads(file.read_bytes())["items"] for file in pending_files(tmp_path)] == [[{"n": 2}], [{"n": 3}]]
+    assert [orjson.loads(file.read_bytes())["items"] for file in pending_files(tmp_path)] == [
+        [{"n": 2}],
+        [{"n": 3}],
+    ]
     assert list((tmp_path / JOURNAL_DIR).iterdir()) == []
     assert Committer(tmp_path).recovered == 0  # the segment is gone: a second start lands nothing again
     committer.close()

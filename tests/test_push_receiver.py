@@ -34,7 +34,11 @@ def client(landing: Path) -> TestClient:
 
 def landed(landing: Path) -> list[Path]:
     # Landed files only: the receiver's write-ahead journal (`.journal/`) is not landed data.
-    return sorted(file for file in landing.rglob("*") if file.is_file() and JOURNAL_DIR not in file.parts) if landing.exists() else []
+    return (
+        sorted(file for file in landing.rglob("*") if file.is_file() and JOURNAL_DIR not in file.parts)
+        if landing.exists()
+        else []
+    )
 
 
 def test_every_push_path_of_the_reference_has_a_sample_when_listed():
@@ -72,7 +76,9 @@ def test_receiver_keeps_items_byte_for_byte_when_landing(client: TestClient, lan
 
 
 def test_receiver_accepts_multipart_form_when_it_has_no_files(client: TestClient, landing: Path):
-    response = client.post("/pushhb", files={"token": (None, TOKEN), "data_list": (None, orjson.dumps(SAMPLES["pushhb"]))})
+    response = client.post(
+        "/pushhb", files={"token": (None, TOKEN), "data_list": (None, orjson.dumps(SAMPLES["pushhb"]))}
+    )
     assert response.status_code == 200
     [file] = landed(landing)
     assert orjson.loads(file.read_bytes())["items"] == SAMPLES["pushhb"]
@@ -80,7 +86,10 @@ def test_receiver_accepts_multipart_form_when_it_has_no_files(client: TestClient
 
 def test_receiver_wraps_one_object_when_path_is_instruct_response(client: TestClient, landing: Path):
     item = SAMPLES["pushInstructResponse"][0]
-    response = client.post("/pushInstructResponse", data={"token": TOKEN, "msgType": "1", "data_list": orjson.dumps(item).decode()})
+    response = client.post(
+        "/pushInstructResponse",
+        data={"token": TOKEN, "msgType": "1", "data_list": orjson.dumps(item).decode()},
+    )
     assert response.status_code == 200
     [file] = landed(landing)
     document = orjson.loads(file.read_bytes())
@@ -95,28 +104,100 @@ def test_receiver_acknowledges_and_lands_nothing_when_data_list_is_empty(client:
 
 GOOD_LIST = orjson.dumps(SAMPLES["pushgps"]).decode()
 REFUSALS = {
-    "token missing": ("/pushgps", {"content": f"data_list={GOOD_LIST}", "headers": {"content-type": FORM}}, 401, "token is missing"),
+    "token missing": (
+        "/pushgps",
+        {"content": f"data_list={GOOD_LIST}", "headers": {"content-type": FORM}},
+        401,
+        "token is missing",
+    ),
     "token empty": ("/pushgps", {"data": {"token": "", "data_list": GOOD_LIST}}, 401, "token is missing"),
-    "token wrong": ("/pushgps", {"data": {"token": TOKEN + "x", "data_list": GOOD_LIST}}, 403, "token is wrong"),
-    "token twice": ("/pushgps", {"content": f"token={TOKEN}&token={TOKEN}&data_list=[]", "headers": {"content-type": FORM}}, 400, "token is given more than once"),
-    "json body": ("/pushgps", {"json": {"token": TOKEN, "data_list": SAMPLES["pushgps"]}}, 415, "the body must be a form (application/x-www-form-urlencoded or multipart/form-data)"),
-    "no content type": ("/pushgps", {"content": b"token=x"}, 415, "the body must be a form (application/x-www-form-urlencoded or multipart/form-data)"),
-    "not utf-8": ("/pushgps", {"content": b"token=%FF&data_list=[]", "headers": {"content-type": FORM}}, 400, "the form is not valid UTF-8 urlencoded data"),
-    "multipart file": ("/pushgps", {"files": {"data_list": ("a.json", GOOD_LIST.encode())}, "data": {"token": TOKEN}}, 400, "the body is not valid multipart form data without files"),
-    "multipart no boundary": ("/pushgps", {"content": b"x", "headers": {"content-type": "multipart/form-data"}}, 400, "the body is not valid multipart form data without files"),
+    "token wrong": (
+        "/pushgps",
+        {"data": {"token": TOKEN + "x", "data_list": GOOD_LIST}},
+        403,
+        "token is wrong",
+    ),
+    "token twice": (
+        "/pushgps",
+        {"content": f"token={TOKEN}&token={TOKEN}&data_list=[]", "headers": {"content-type": FORM}},
+        400,
+        "token is given more than once",
+    ),
+    "json body": (
+        "/pushgps",
+        {"json": {"token": TOKEN, "data_list": SAMPLES["pushgps"]}},
+        415,
+        "the body must be a form (application/x-www-form-urlencoded or multipart/form-data)",
+    ),
+    "no content type": (
+        "/pushgps",
+        {"content": b"token=x"},
+        415,
+        "the body must be a form (application/x-www-form-urlencoded or multipart/form-data)",
+    ),
+    "not utf-8": (
+        "/pushgps",
+        {"content": b"token=%FF&data_list=[]", "headers": {"content-type": FORM}},
+        400,
+        "the form is not valid UTF-8 urlencoded data",
+    ),
+    "multipart file": (
+        "/pushgps",
+        {"files": {"data_list": ("a.json", GOOD_LIST.encode())}, "data": {"token": TOKEN}},
+        400,
+        "the body is not valid multipart form data without files",
+    ),
+    "multipart no boundary": (
+        "/pushgps",
+        {"content": b"x", "headers": {"content-type": "multipart/form-data"}},
+        400,
+        "the body is not valid multipart form data without files",
+    ),
     "data_list missing": ("/pushgps", {"data": {"token": TOKEN}}, 400, "data_list is missing"),
-    "data_list not json": ("/pushgps", {"data": {"token": TOKEN, "data_list": "[{'a': 1}]"}}, 400, "data_list is not valid JSON"),
-    "data_list object": ("/pushgps", {"data": {"token": TOKEN, "data_list": '{"deviceImei": "1"}'}}, 400, "data_list must be a JSON array of objects"),
-    "data_list string": ("/pushgps", {"data": {"token": TOKEN, "data_list": '"[]"'}}, 400, "data_list must be a JSON array of objects"),
-    "data_list item not object": ("/pushgps", {"data": {"token": TOKEN, "data_list": '[{"a": 1}, 5]'}}, 400, "data_list item 1 is not an object"),
-    "body too large": ("/pushgps", {"data": {"token": TOKEN, "data_list": "[" + ",".join(['{"a": 1}'] * 20000) + "]"}}, 413, "the body is larger than 65536 bytes"),
+    "data_list not json": (
+        "/pushgps",
+        {"data": {"token": TOKEN, "data_list": "[{'a': 1}]"}},
+        400,
+        "data_list is not valid JSON",
+    ),
+    "data_list object": (
+        "/pushgps",
+        {"data": {"token": TOKEN, "data_list": '{"deviceImei": "1"}'}},
+        400,
+        "data_list must be a JSON array of objects",
+    ),
+    "data_list string": (
+        "/pushgps",
+        {"data": {"token": TOKEN, "data_list": '"[]"'}},
+        400,
+        "data_list must be a JSON array of objects",
+    ),
+    "data_list item not object": (
+        "/pushgps",
+        {"data": {"token": TOKEN, "data_list": '[{"a": 1}, 5]'}},
+        400,
+        "data_list item 1 is not an object",
+    ),
+    "body too large": (
+        "/pushgps",
+        {"data": {"token": TOKEN, "data_list": "[" + ",".join(['{"a": 1}'] * 20000) + "]"}},
+        413,
+        "the body is larger than 65536 bytes",
+    ),
     "unknown path": ("/pushGPS", {"data": {"token": TOKEN, "data_list": GOOD_LIST}}, 404, "unknown path"),
-    "path traversal": ("/pushgps/../../etc", {"data": {"token": TOKEN, "data_list": GOOD_LIST}}, 404, "unknown path"),
+    "path traversal": (
+        "/pushgps/../../etc",
+        {"data": {"token": TOKEN, "data_list": GOOD_LIST}},
+        404,
+        "unknown path",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
-def test_receiver_refuses_clearly_and_lands_nothing_when_input_is_bad(client: TestClient, landing: Path, case: str):
+def test_receiver_refuses_clearly_and_lands_nothing_when_input_is_bad(
+    client: TestClient, landing: Path, case: str
+):
     url, request, status, message = REFUSALS[case]
     response = client.post(url, **request)
     assert (response.status_code, response.json()) == (status, {"code": status, "msg": message})
@@ -125,11 +206,16 @@ def test_receiver_refuses_clearly_and_lands_nothing_when_input_is_bad(client: Te
 
 def test_receiver_refuses_get_when_path_is_a_push(client: TestClient, landing: Path):
     response = client.get("/pushgps")
-    assert (response.status_code, response.json()) == (405, {"code": 405, "msg": "method not allowed: pushes are POSTs"})
+    assert (response.status_code, response.json()) == (
+        405,
+        {"code": 405, "msg": "method not allowed: pushes are POSTs"},
+    )
     assert landed(landing) == []
 
 
-def test_receiver_never_echoes_or_logs_the_token_when_refusing(client: TestClient, caplog: pytest.LogCaptureFixture):
+def test_receiver_never_echoes_or_logs_the_token_when_refusing(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+):
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-" + TOKEN
     response = client.post("/pushgps", data={"token": wrong, "data_list": "not json"})
@@ -147,7 +233,10 @@ def test_receiver_answers_503_and_acknowledges_nothing_when_storage_fails(tmp_pa
     (landing / settings.TMP_DIR).write_text("a file where the temporary folder should be")
     client = TestClient(create_app(landing, TOKEN))
     response = client.post("/pushgps", data=form("pushgps", TOKEN))
-    assert (response.status_code, response.json()) == (503, {"code": 503, "msg": "the payload could not be stored; retry later"})
+    assert (response.status_code, response.json()) == (
+        503,
+        {"code": 503, "msg": "the payload could not be stored; retry later"},
+    )
     assert sorted(path.name for path in landing.rglob("*")) == [settings.TMP_DIR]
 
 

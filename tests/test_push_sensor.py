@@ -41,7 +41,9 @@ def test_plan_claims_each_file_once_when_sensor_ticks_twice(tmp_path: Path):
     claimed = {file.name for file in batch_files(root, first.tags[BATCH_TAG])}
     land_sample(root, "pushalarm")
     finish(root, first.tags[BATCH_TAG], batch_files(root, first.tags[BATCH_TAG]), {})  # what its run does
-    [second], _ = plan_push_runs(root, lambda batch: [DagsterRunStatus.SUCCESS] if batch == first.tags[BATCH_TAG] else [])
+    [second], _ = plan_push_runs(
+        root, lambda batch: [DagsterRunStatus.SUCCESS] if batch == first.tags[BATCH_TAG] else []
+    )
     assert first.run_key != second.run_key
     assert claimed == {file.name for file in files}
     assert [file.parts[-3] for file in batch_files(root, second.tags[BATCH_TAG])] == ["pushalarm"]
@@ -86,7 +88,9 @@ def test_plan_splits_files_into_batches_when_more_than_max_files(tmp_path: Path)
         ([DagsterRunStatus.FAILURE] * 3, None, True),
     ],
 )
-def test_plan_retries_with_a_new_run_key_when_earlier_runs_failed(tmp_path: Path, statuses, run_key_suffix, stuck):
+def test_plan_retries_with_a_new_run_key_when_earlier_runs_failed(
+    tmp_path: Path, statuses, run_key_suffix, stuck
+):
     root = tmp_path / "landing"
     land_sample(root, "pushgps")
     plan_push_runs(root, no_runs)
@@ -112,7 +116,12 @@ def warehouse_rows(sql: str) -> list[tuple]:
 
 def run(instance: DagsterInstance, request):
     job = DEFS.resolve_job_def("load_push_landing")
-    return job.execute_in_process(run_config=request.run_config, instance=instance, tags={**request.tags, "dagster/run_key": request.run_key}, raise_on_error=False)
+    return job.execute_in_process(
+        run_config=request.run_config,
+        instance=instance,
+        tags={**request.tags, "dagster/run_key": request.run_key},
+        raise_on_error=False,
+    )
 
 
 def test_sensor_runs_load_duplicates_once_and_quarantine_corrupt_file_when_executed(data_dir: Path):
@@ -136,16 +145,26 @@ def test_sensor_runs_load_duplicates_once_and_quarantine_corrupt_file_when_execu
             for event in outcome.get_asset_materialization_events()
             if event.materialization.asset_key.path == ["jimi_push", "landing_files"]
         )
-        assert (ledger["files_loaded"].value, ledger["files_quarantined"].value, ledger["items"].value) == (6, 1, 18)
-        assert ledger["quarantined"].value == {"pushhb/2025-03-04/20250304T080000.000000Z-corrupt.json": "not valid JSON"}
+        assert (ledger["files_loaded"].value, ledger["files_quarantined"].value, ledger["items"].value) == (
+            6,
+            1,
+            18,
+        )
+        assert ledger["quarantined"].value == {
+            "pushhb/2025-03-04/20250304T080000.000000Z-corrupt.json": "not valid JSON"
+        }
         # A second tick sees nothing new; a retry of the same run finds nothing left to load.
         again = push_landing_sensor(build_sensor_context(instance=instance, definitions=DEFS))
         assert (again.run_requests, again.skip_reason.skip_message) == ([], "no push files waiting")
         assert run(instance, request).success
-    assert warehouse_rows("select count(*), count(distinct (imei, gps_time)) from jimi_push_raw.gps_fixes") == [(2, 2)]
+    assert warehouse_rows(
+        "select count(*), count(distinct (imei, gps_time)) from jimi_push_raw.gps_fixes"
+    ) == [(2, 2)]
     assert warehouse_rows("select count(*) from jimi_push_raw.alarms") == [(4,)]
     assert warehouse_rows("select count(*) from jimi_push_raw.obd_readings") == [(2,)]
-    assert warehouse_rows("select status, count(*) from jimi_push_raw.landing_files group by all order by 1") == [("loaded", 6), ("quarantined", 1)]
+    assert warehouse_rows(
+        "select status, count(*) from jimi_push_raw.landing_files group by all order by 1"
+    ) == [("loaded", 6), ("quarantined", 1)]
     assert len(list((root / settings.PROCESSED_DIR).rglob("*.json"))) == 6
     quarantined = sorted(file.name for file in (root / settings.QUARANTINE_DIR).rglob("*") if file.is_file())
     assert quarantined == [corrupt.name, corrupt.name + ".reason.txt"]
@@ -157,7 +176,11 @@ def test_definitions_wire_push_assets_job_and_sensor_when_loaded():
 
     defs = load_definitions()
 
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys() if key.path[0] == "jimi_push"}
+    keys = {
+        key.to_user_string()
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+        if key.path[0] == "jimi_push"
+    }
     assert keys == {f"jimi_push/{table}" for table in settings.TABLES}
     assert defs.get_sensor_def("push_landing_sensor").job_name == "load_push_landing"
     assert defs.resolve_job_def("load_push_landing").executor_def.name == "in_process"

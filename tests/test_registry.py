@@ -17,13 +17,17 @@ NAMES = [endpoint.name for endpoint in ENDPOINTS]
 
 
 def test_source_has_one_resource_per_registry_entry_with_its_key_and_disposition():
-    credentials = credentials_from("key", "secret", "user", "password", base_url="http://jimi.test/route/rest")
+    credentials = credentials_from(
+        "key", "secret", "user", "password", base_url="http://jimi.test/route/rest"
+    )
     resources = jimi_source(credentials=credentials).resources
     assert list(resources) == NAMES
     for endpoint in ENDPOINTS:
         hints = resources[endpoint.name].compute_table_schema()
         assert hints["write_disposition"] == endpoint.disposition
-        assert [name for name, column in hints["columns"].items() if column.get("primary_key")] == list(endpoint.key)
+        assert [name for name, column in hints["columns"].items() if column.get("primary_key")] == list(
+            endpoint.key
+        )
 
 
 def test_every_registry_entry_is_one_asset_partitioned_exactly_when_it_has_a_cursor():

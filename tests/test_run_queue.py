@@ -34,11 +34,23 @@ def workspace(tmp_path_factory):
         patch.setenv("JIMI_DATA_DIR", str(tmp_path_factory.mktemp("queue") / "data"))
         run_queue = yaml.safe_load(dagster_yaml())["run_queue"]
         overrides = {
-            "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator", "config": run_queue},
+            "run_coordinator": {
+                "module": "dagster._core.run_coordinator",
+                "class": "QueuedRunCoordinator",
+                "config": run_queue,
+            },
             "run_launcher": {"module": "dagster._core.test_utils", "class": "MockedRunLauncher"},
         }
-        target = ModuleTarget(module_name="orchestration.definitions", attribute=None, working_directory=str(ROOT), location_name="jimi")
-        with instance_for_test(overrides=overrides) as instance, create_test_daemon_workspace_context(target, instance) as context:
+        target = ModuleTarget(
+            module_name="orchestration.definitions",
+            attribute=None,
+            working_directory=str(ROOT),
+            location_name="jimi",
+        )
+        with (
+            instance_for_test(overrides=overrides) as instance,
+            create_test_daemon_workspace_context(target, instance) as context,
+        ):
             yield instance, context
 
 
@@ -48,7 +60,9 @@ def queue(workspace):
     let the queue daemon take one turn."""
     instance, context = workspace
     instance.wipe()
-    repository = next(iter(context.create_request_context().get_code_location("jimi").get_repositories().values()))
+    repository = next(
+        iter(context.create_request_context().get_code_location("jimi").get_repositories().values())
+    )
 
     def submit(job_name: str) -> str:
         job = repository.get_full_job(job_name)
@@ -72,7 +86,9 @@ def statuses(instance, runs: dict[str, str]) -> dict[str, DagsterRunStatus]:
 
 def finish(instance, run_id: str) -> None:
     run = instance.get_run_by_id(run_id)
-    instance.report_dagster_event(DagsterEvent(DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name), run_id)
+    instance.report_dagster_event(
+        DagsterEvent(DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name), run_id
+    )
 
 
 def test_run_queue_limits_one_run_per_pipeline_and_nothing_else():

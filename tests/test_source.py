@@ -31,7 +31,9 @@ def sim():
 def pipeline(data_dir):
     return dlt.pipeline(
         pipeline_name="jimi_test",
-        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(data_dir / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(
+            credentials=duckdb_setup.dlt_credentials(data_dir / "warehouse.duckdb")
+        ),
         dataset_name="jimi_raw",
         pipelines_dir=str(data_dir / "dlt"),
     )
@@ -51,7 +53,9 @@ def truth(fleet, start: datetime, end: datetime) -> list[tuple[str, datetime]]:
     """The simulator's fixes with start <= time <= end, as the API's inclusive window returns them."""
     points = []
     for device in fleet.devices:
-        points += [(device.imei, p.gps_time) for p in fleet.points(device.imei, start, end + timedelta(seconds=1))]
+        points += [
+            (device.imei, p.gps_time) for p in fleet.points(device.imei, start, end + timedelta(seconds=1))
+        ]
     return sorted(set(points))
 
 

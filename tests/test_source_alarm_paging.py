@@ -47,8 +47,14 @@ class Recorder:
 
 def fetch(shape: str, page_name: str, folder) -> tuple[list[tuple], set[tuple], Recorder]:
     """(alarms fetched, the simulator's ground truth, the calls) for the first DEVICES devices over BEGIN-NOW."""
-    settings = SimSettings(devices=DEVICES, now=NOW, shapes=parse_shapes(shape), max_calls_per_s=0.0,
-                           token_get_min_interval_s=0.0, **EXACT)  # fmt: skip
+    settings = SimSettings(
+        devices=DEVICES,
+        now=NOW,
+        shapes=parse_shapes(shape),
+        max_calls_per_s=0.0,
+        token_get_min_interval_s=0.0,
+        **EXACT,
+    )
     app = create_app(settings)
     fleet = app.state.sim.fleet
     imeis = [device.imei for device in fleet.devices]

@@ -23,7 +23,15 @@ from sources.jimi_sim.world.whereabouts import latest_fix
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SETTINGS = SimSettings(devices=10, now=NOW, token_get_min_interval_s=0, **EXACT)
-EXTRA = ("media_files", "event_media", "platform_geofences", "geofence_devices", "tag_locations", "command_results", "command_templates")
+EXTRA = (
+    "media_files",
+    "event_media",
+    "platform_geofences",
+    "geofence_devices",
+    "tag_locations",
+    "command_results",
+    "command_templates",
+)
 # token_revoked is left out: each revocation waits out the client's once-a-minute token.get guard; the
 # fleet-wide fault test (test_source_faults.py) covers it, these resources included.
 FAULTS = "rate_limit=0.05,busy=0.05,http_5xx=0.05,truncated=0.05,reset=0.03"
@@ -39,14 +47,18 @@ def sim():
 def pipeline_in(folder):
     return dlt.pipeline(
         pipeline_name="extra",
-        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(
+            credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")
+        ),
         dataset_name="jimi_raw",
         pipelines_dir=str(folder / "dlt"),
     )
 
 
 def load(url, folder, now=NOW, resources=EXTRA, **kwargs):
-    source = jimi_source(**source_args(url), now=now, initial_days=1, token_dir=str(folder / "tokens"), **kwargs)
+    source = jimi_source(
+        **source_args(url), now=now, initial_days=1, token_dir=str(folder / "tokens"), **kwargs
+    )
     return run_source(pipeline_in(folder), source.with_resources(*resources))
 
 
@@ -68,33 +80,59 @@ def test_resources_load_exactly_what_the_simulator_holds(sim, tmp_path):
     fleet = state.fleet
     dashcam = next(d for d in fleet.devices if d.equipment.is_dashcam)
     files = device_media(fleet, dashcam, NOW - timedelta(days=1), NOW + timedelta(seconds=1))
-    loaded = rows(tmp_path, "select imei, file_url, create_time, alarm_time, camera_channel, media_kind from jimi_raw.media_files order by all")
+    loaded = rows(
+        tmp_path,
+        "select imei, file_url, create_time, alarm_time, camera_channel, media_kind from jimi_raw.media_files order by all",
+    )
     expected = sorted(
-        (f.imei, f.file_url, utc(f.created), utc(f.alarm_epoch) if f.alarm_epoch else None, f.camera, "photo" if f.media_type == 1 else "video")
+        (
+            f.imei,
+            f.file_url,
+            utc(f.created),
+            utc(f.alarm_epoch) if f.alarm_epoch else None,
+            f.camera,
+            "photo" if f.media_type == 1 else "video",
+        )
         for f in files
-    )  # fmt: skip
-    assert len(expected) > 20 and [(*r[:2], r[2].astimezone(UTC), r[3] and r[3].astimezone(UTC), *r[4:]) for r in loaded] == expected
-    events = rows(tmp_path, "select imei, alarm_time, event_type_id, file_url from jimi_raw.event_media order by all")
+    )
+    assert (
+        len(expected) > 20
+        and [(*r[:2], r[2].astimezone(UTC), r[3] and r[3].astimezone(UTC), *r[4:]) for r in loaded]
+        == expected
+    )
+    events = rows(
+        tmp_path, "select imei, alarm_time, event_type_id, file_url from jimi_raw.event_media order by all"
+    )
     assert [(i, t.astimezone(UTC), k, u) for i, t, k, u in events] == sorted(
         (f.imei, utc(f.alarm_epoch), f.event_type_id, f.file_url) for f in files if f.alarm_epoch
     )
     fences = fence_book(fleet).active()
-    assert rows(tmp_path, "select fence_id, fence_type, radius_m from jimi_raw.platform_geofences order by 1") == sorted(
-        (f.fence_id, f.kind, f.radius_m) for f in fences
-    )
+    assert rows(
+        tmp_path, "select fence_id, fence_type, radius_m from jimi_raw.platform_geofences order by 1"
+    ) == sorted((f.fence_id, f.kind, f.radius_m) for f in fences)
     assert rows(tmp_path, "select fence_id, imei from jimi_raw.geofence_devices order by all") == sorted(
         (f.fence_id, imei) for f in fences for imei in f.imeis
     )
     tags = [d for d in fleet.devices if d.equipment.is_tag]
-    assert [(i, t.astimezone(UTC)) for i, t in rows(tmp_path, "select imei, gps_time from jimi_raw.tag_locations")] == [
-        (d.imei, latest_fix(fleet, d).gps_time) for d in tags
-    ]
+    assert [
+        (i, t.astimezone(UTC)) for i, t in rows(tmp_path, "select imei, gps_time from jimi_raw.tag_locations")
+    ] == [(d.imei, latest_fix(fleet, d).gps_time) for d in tags]
     pollable = [d for d in fleet.devices if d.enabled and d.expiration > NOW]
-    commands = rows(tmp_path, "select imei, send_time, template_id, status from jimi_raw.command_results order by all")
+    commands = rows(
+        tmp_path, "select imei, send_time, template_id, status from jimi_raw.command_results order by all"
+    )
     assert [(i, t.astimezone(UTC), k, s) for i, t, k, s in commands] == sorted(
-        (c.imei, utc(c.sent), str(c.template.template_id), {"0": "failed", "1": "executed", "3": "pending", "4": "cancelled"}[c.status(int(NOW.timestamp()))])
-        for d in pollable for c in history(SETTINGS.seed, d, NOW)
-    )  # fmt: skip
+        (
+            c.imei,
+            utc(c.sent),
+            str(c.template.template_id),
+            {"0": "failed", "1": "executed", "3": "pending", "4": "cancelled"}[
+                c.status(int(NOW.timestamp()))
+            ],
+        )
+        for d in pollable
+        for c in history(SETTINGS.seed, d, NOW)
+    )
     assert rows(tmp_path, "select imei, template_id from jimi_raw.command_templates order by all") == sorted(
         (d.imei, str(t.template_id)) for d in pollable for t in templates(d)
     )
@@ -108,22 +146,37 @@ def test_fence_deleted_on_platform_disappears_after_next_load(sim, tmp_path):
     assert (gone.fence_id,) in rows(tmp_path, "select fence_id from jimi_raw.platform_geofences")
     book.delete(gone.fence_id)
     load(url, tmp_path, resources=("platform_geofences", "geofence_devices"))
-    assert rows(tmp_path, "select fence_id from jimi_raw.platform_geofences order by 1") == sorted((f.fence_id,) for f in book.active())
-    assert rows(tmp_path, f"select count(*) from jimi_raw.geofence_devices where fence_id = '{gone.fence_id}'") == [(0,)]
-    assert rows(tmp_path, "select count(*) from jimi_raw.geofence_devices") == [(sum(len(f.imeis) for f in book.active()),)]
+    assert rows(tmp_path, "select fence_id from jimi_raw.platform_geofences order by 1") == sorted(
+        (f.fence_id,) for f in book.active()
+    )
+    assert rows(
+        tmp_path, f"select count(*) from jimi_raw.geofence_devices where fence_id = '{gone.fence_id}'"
+    ) == [(0,)]
+    assert rows(tmp_path, "select count(*) from jimi_raw.geofence_devices") == [
+        (sum(len(f.imeis) for f in book.active()),)
+    ]
 
 
 def test_media_cursor_moves_on_schedule_and_stays_on_bounded_window(sim, tmp_path):
     url, state = sim
     load(url, tmp_path, resources=("media_files", "event_media"))
     resources = pipeline_in(tmp_path).state["sources"]["jimi"]["resources"]
-    assert resources["media_files"]["polled_until"] == resources["event_media"]["polled_until"] == NOW.isoformat()
+    assert (
+        resources["media_files"]["polled_until"]
+        == resources["event_media"]["polled_until"]
+        == NOW.isoformat()
+    )
     earlier = NOW - timedelta(days=3)
     load(url, tmp_path, resources=("media_files",), start=earlier, end=earlier + timedelta(days=1))
-    assert pipeline_in(tmp_path).state["sources"]["jimi"]["resources"]["media_files"]["polled_until"] == NOW.isoformat()
+    assert (
+        pipeline_in(tmp_path).state["sources"]["jimi"]["resources"]["media_files"]["polled_until"]
+        == NOW.isoformat()
+    )
     dashcam = next(d for d in state.fleet.devices if d.equipment.is_dashcam)
     total = len(device_media(state.fleet, dashcam, earlier, NOW + timedelta(seconds=1))) - len(
-        device_media(state.fleet, dashcam, earlier + timedelta(days=1) + timedelta(seconds=1), NOW - timedelta(days=1))
+        device_media(
+            state.fleet, dashcam, earlier + timedelta(days=1) + timedelta(seconds=1), NOW - timedelta(days=1)
+        )
     )
     assert rows(tmp_path, "select count(*) from jimi_raw.media_files") == [(total,)]
     later = state.clock.advance(3600)
@@ -135,11 +188,21 @@ def test_media_cursor_moves_on_schedule_and_stays_on_bounded_window(sim, tmp_pat
 def test_fault_injected_run_loads_exactly_the_fault_free_rows(tmp_path):
     snapshots = []
     for name, faults in (("clean", ""), ("faulty", FAULTS)):
-        settings = SimSettings(devices=10, now=NOW, token_get_min_interval_s=0, faults=parse_faults(faults), **EXACT)
+        settings = SimSettings(
+            devices=10, now=NOW, token_get_min_interval_s=0, faults=parse_faults(faults), **EXACT
+        )
         folder = tmp_path / name
         with running_simulator(settings, app=create_app(settings)) as url:
             load(url, folder, max_attempts=12, backoff_s=0.01, timeout_s=2.0)
-        snapshots.append({table: rows(folder, f"select columns(lambda c: not starts_with(c, '_dlt')) from jimi_raw.{table} order by all") for table in EXTRA})
+        snapshots.append(
+            {
+                table: rows(
+                    folder,
+                    f"select columns(lambda c: not starts_with(c, '_dlt')) from jimi_raw.{table} order by all",
+                )
+                for table in EXTRA
+            }
+        )
     clean, faulty = snapshots
     assert all(clean[table] for table in EXTRA)
     assert faulty == clean

@@ -46,7 +46,9 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
             ]
             if not columns:
                 continue  # no rows of this kind in the window: dlt creates no table
-            out[name] = connection.execute(f"select {', '.join(columns)} from jimi_raw.{name} order by {', '.join(key)}").fetchall()
+            out[name] = connection.execute(
+                f"select {', '.join(columns)} from jimi_raw.{name} order by {', '.join(key)}"
+            ).fetchall()
     finally:
         connection.close()
     return out
@@ -57,11 +59,15 @@ def load_all(settings: SimSettings, folder: Path, **options):
     with running_simulator(settings, app=app) as url:
         pipeline = dlt.pipeline(
             pipeline_name="faults",
-            destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
+            destination=dlt.destinations.duckdb(
+                credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")
+            ),
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
-        source = jimi_source(**source_args(url), now=NOW, initial_days=3, token_dir=str(folder / "tokens"), **options)
+        source = jimi_source(
+            **source_args(url), now=NOW, initial_days=3, token_dir=str(folder / "tokens"), **options
+        )
         run_source(pipeline, source)
     return snapshot(folder / "warehouse.duckdb")
 
@@ -73,7 +79,9 @@ def test_source_loads_exactly_the_fault_free_rows_when_faults_injected(tmp_path)
         devices=6, now=NOW, token_get_min_interval_s=0, faults=parse_faults(FAULTS), hang_s=3.0, **EXACT
     )
     faulty = load_all(faulty_settings, tmp_path / "faulty", max_attempts=12, backoff_s=0.01, timeout_s=1.0)
-    assert {name: len(rows) for name, rows in faulty.items()} == {name: len(rows) for name, rows in clean.items()}
+    assert {name: len(rows) for name, rows in faulty.items()} == {
+        name: len(rows) for name, rows in clean.items()
+    }
     assert faulty == clean
 
 
@@ -90,9 +98,14 @@ def test_load_loses_and_duplicates_nothing_when_killed_mid_load_and_rerun(data_d
         with writer_lock():
             # The writer lock is ours, so the child extracts and normalizes, then waits to load: kill it there.
             child = subprocess.Popen(
-                [sys.executable, "-c", "from orchestration.engine.polling import load_jimi; load_jimi(['track_points'])"],
-                cwd=ROOT, env=dict(os.environ),
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-c",
+                    "from orchestration.engine.polling import load_jimi; load_jimi(['track_points'])",
+                ],
+                cwd=ROOT,
+                env=dict(os.environ),
+            )
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not any(pending.glob("*")):
                 time.sleep(0.1)
@@ -106,7 +119,10 @@ def test_load_loses_and_duplicates_nothing_when_killed_mid_load_and_rerun(data_d
         fleet = app.state.sim.fleet
         expected = set()
         for device in fleet.devices:
-            expected |= {(device.imei, p.gps_time) for p in fleet.points(device.imei, started - timedelta(days=1), finished)}
+            expected |= {
+                (device.imei, p.gps_time)
+                for p in fleet.points(device.imei, started - timedelta(days=1), finished)
+            }
     warehouse = duckdb_setup.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         rows = warehouse.execute("select imei, gps_time from jimi_raw.track_points").fetchall()
@@ -139,7 +155,9 @@ def test_concurrent_runs_log_in_once_when_token_cache_shared(tmp_path):
     )
     with running_simulator(settings, app=app) as url:
         children = [
-            subprocess.Popen([sys.executable, "-c", code, url, str(tmp_path / "tokens")], cwd=ROOT, stderr=subprocess.PIPE)
+            subprocess.Popen(
+                [sys.executable, "-c", code, url, str(tmp_path / "tokens")], cwd=ROOT, stderr=subprocess.PIPE
+            )
             for _ in range(3)
         ]
         results = [(child.wait(timeout=120), child.stderr.read().decode()) for child in children]
@@ -149,19 +167,32 @@ def test_concurrent_runs_log_in_once_when_token_cache_shared(tmp_path):
 
 @pytest.mark.parametrize("catch_up", [False, True])
 def test_catch_up_picks_up_late_fixes_when_incremental_missed_them(tmp_path, catch_up):
-    settings = SimSettings(devices=4, now=NOW, token_get_min_interval_s=0, late_share=0.3, late_median_s=4 * 3600,
-                           late_max_s=86400, duplicate_share=0.0, disorder_share=0.0)  # fmt: skip
+    settings = SimSettings(
+        devices=4,
+        now=NOW,
+        token_get_min_interval_s=0,
+        late_share=0.3,
+        late_median_s=4 * 3600,
+        late_max_s=86400,
+        duplicate_share=0.0,
+        disorder_share=0.0,
+    )
     app = create_app(settings)
     clock = app.state.sim.clock
     pipeline = dlt.pipeline(
         pipeline_name="late",
-        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(tmp_path / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(
+            credentials=duckdb_setup.dlt_credentials(tmp_path / "warehouse.duckdb")
+        ),
         dataset_name="jimi_raw",
         pipelines_dir=str(tmp_path / "dlt"),
     )
     with running_simulator(settings, app=app) as url:
+
         def run(moment: datetime, **args):
-            source = jimi_source(**source_args(url), now=moment, initial_days=1, token_dir=str(tmp_path / "tokens"), **args)
+            source = jimi_source(
+                **source_args(url), now=moment, initial_days=1, token_dir=str(tmp_path / "tokens"), **args
+            )
             run_source(pipeline, source.with_resources("track_points"))
 
         run(NOW)

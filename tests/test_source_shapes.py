@@ -55,11 +55,16 @@ def load_everything(shapes: Shapes, folder) -> dict[str, list[tuple]]:
     with running_simulator(settings, app=create_app(settings)) as url:
         pipeline = dlt.pipeline(
             pipeline_name="shapes",
-            destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")),
+            destination=dlt.destinations.duckdb(
+                credentials=duckdb_setup.dlt_credentials(folder / "warehouse.duckdb")
+            ),
             dataset_name="jimi_raw",
             pipelines_dir=str(folder / "dlt"),
         )
-        run_source(pipeline, jimi_source(**source_args(url), now=NOW, initial_days=7, token_dir=str(folder / "tokens")))
+        run_source(
+            pipeline,
+            jimi_source(**source_args(url), now=NOW, initial_days=7, token_dir=str(folder / "tokens")),
+        )
     connection = duckdb_setup.connect(str(folder / "warehouse.duckdb"), read_only=True)
     try:
         tables = {}
@@ -71,13 +76,17 @@ def load_everything(shapes: Shapes, folder) -> dict[str, list[tuple]]:
                     "and table_name = ? and column_name not like '\\_dlt%' escape '\\' order by column_name",
                     [name],
                 ).fetchall()
-                if column not in UNIT_COLUMNS | ACCOUNT_COLUMNS and column not in ABSENT_IN_DOC_SHAPE.get(name, ())
+                if column not in UNIT_COLUMNS | ACCOUNT_COLUMNS
+                and column not in ABSENT_IN_DOC_SHAPE.get(name, ())
             ]
             assert columns, f"table {name} was not created"
             order = ", ".join(KEYS[name])
             if name == "trips":
                 tables["trip_distances_km"] = [
-                    row[0] for row in connection.execute(f"select distance_km from jimi_raw.trips order by {order}").fetchall()
+                    row[0]
+                    for row in connection.execute(
+                        f"select distance_km from jimi_raw.trips order by {order}"
+                    ).fetchall()
                 ]
             tables[name] = connection.execute(
                 f"select {', '.join(columns)} from jimi_raw.{name} order by {order}"

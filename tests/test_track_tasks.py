@@ -57,7 +57,9 @@ def sim_url():
         yield url
 
 
-def test_refused_device_keeps_its_cursor_and_is_not_called_again_when_others_load(sim_url, data_dir, monkeypatch):
+def test_refused_device_keeps_its_cursor_and_is_not_called_again_when_others_load(
+    sim_url, data_dir, monkeypatch
+):
     """10 days from no cursor are a 7-day and a 3-day window per device; one worker takes them in order, so
     the refused device's second window is skipped without a call and only the others' cursors move."""
     fetch, calls = positions.fetch_track, []
@@ -71,11 +73,15 @@ def test_refused_device_keeps_its_cursor_and_is_not_called_again_when_others_loa
     monkeypatch.setattr(positions, "fetch_track", refusing)
     pipeline = dlt.pipeline(
         pipeline_name="jimi_refused",
-        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(data_dir / "warehouse.duckdb")),
+        destination=dlt.destinations.duckdb(
+            credentials=duckdb_setup.dlt_credentials(data_dir / "warehouse.duckdb")
+        ),
         dataset_name="jimi_raw",
         pipelines_dir=str(data_dir / "dlt"),
     )
-    source = jimi_source(**source_args(sim_url), now=NOW, initial_days=10, max_workers=1).with_resources("track_points")
+    source = jimi_source(**source_args(sim_url), now=NOW, initial_days=10, max_workers=1).with_resources(
+        "track_points"
+    )
     run_source(pipeline, source)
     refused, *others = [imei for imei, _ in calls[:4]]
     assert [span for _, span in calls] == [WEEK] * 4 + [3 * DAY] * 3

@@ -31,8 +31,14 @@ from push_samples import land_samples
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SETTINGS = SimSettings(devices=3, now=NOW, token_get_min_interval_s=0, **EXACT)
-PRODUCT = [ROOT / "sources" / "jimi", ROOT / "sources" / "jimi_push", ROOT / "orchestration" / "engine",
-           ROOT / "orchestration" / "defs", ROOT / "orchestration" / "definitions.py", ROOT / "orchestration" / "settings.py"]  # fmt: skip
+PRODUCT = [
+    ROOT / "sources" / "jimi",
+    ROOT / "sources" / "jimi_push",
+    ROOT / "orchestration" / "engine",
+    ROOT / "orchestration" / "defs",
+    ROOT / "orchestration" / "definitions.py",
+    ROOT / "orchestration" / "settings.py",
+]
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:
@@ -66,7 +72,9 @@ def test_code_location_loads_without_the_simulator_in_the_process():
         "print(sorted(m for m in sys.modules if m.startswith('sources.jimi_sim')))"
     )
     env = {name: value for name, value in os.environ.items() if not name.startswith("SOURCES__JIMI__")}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -80,8 +88,11 @@ def test_polling_run_fails_at_its_start_naming_the_settings_when_no_account_is_c
     # Nothing was loaded and no pipeline started; the refusal itself is in the ingestion-health record.
     assert "jimi_raw" not in schemas(warehouse)
     assert not (data_dir / "dlt").exists()
-    assert rows(warehouse, "select resource, status, starts_with(error, 'AccountNotConfigured: no Jimi account') "
-                           "from jimi_ingest.api_runs order by resource") == [
+    assert rows(
+        warehouse,
+        "select resource, status, starts_with(error, 'AccountNotConfigured: no Jimi account') "
+        "from jimi_ingest.api_runs order by resource",
+    ) == [
         ("devices", "failed", True),
         ("track_points", "failed", True),
     ]
@@ -113,7 +124,9 @@ def test_a_mistyped_polling_switch_fails_naming_the_variable(monkeypatch):
 @pytest.fixture
 def two_simulators():
     """Two accounts: the default simulated fleet and another user on its own simulator."""
-    other = SimSettings(devices=2, now=NOW, token_get_min_interval_s=0, user_id="second_fleet", seed=11, **EXACT)
+    other = SimSettings(
+        devices=2, now=NOW, token_get_min_interval_s=0, user_id="second_fleet", seed=11, **EXACT
+    )
     with running_simulator(SETTINGS, app=create_app(SETTINGS)) as first, running_simulator(other) as second:
         yield (first, SETTINGS), (second, other)
 
@@ -142,14 +155,19 @@ def test_added_account_loads_with_its_own_cursors_and_devices_name_their_account
         (f"second_fleet@{second_url}", 2),
         (f"sim_fleet@{first_url}", 3),
     ]
-    assert rows(warehouse, "select account_id, pipeline_prefix from jimi_raw.jimi_accounts order by added_at") == [
+    assert rows(
+        warehouse, "select account_id, pipeline_prefix from jimi_raw.jimi_accounts order by added_at"
+    ) == [
         (f"sim_fleet@{first_url}", "jimi"),
         (f"second_fleet@{second_url}", added.pipeline_prefix),
     ]
     # Each account's alarm cursor lives in a pipeline of its own.
     assert {path.name for path in (data_dir / "dlt").iterdir()} == {
-        "jimi_devices", "jimi_alarms", f"{added.pipeline_prefix}_devices", f"{added.pipeline_prefix}_alarms",
-    }  # fmt: skip
+        "jimi_devices",
+        "jimi_alarms",
+        f"{added.pipeline_prefix}_devices",
+        f"{added.pipeline_prefix}_alarms",
+    }
 
 
 def test_reset_starts_the_warehouse_over_for_another_account(data_dir, two_simulators):
@@ -161,7 +179,9 @@ def test_reset_starts_the_warehouse_over_for_another_account(data_dir, two_simul
     assert dropped == ["jimi_raw"]
     load_jimi(["devices"], now=NOW, **source_args(second_url, second))
     warehouse = data_dir / "warehouse.duckdb"
-    assert rows(warehouse, "select distinct source_account from jimi_raw.devices") == [(f"second_fleet@{second_url}",)]
+    assert rows(warehouse, "select distinct source_account from jimi_raw.devices") == [
+        (f"second_fleet@{second_url}",)
+    ]
     # Push data and the ingestion-health record stay.
     assert {"jimi_push_raw", "jimi_ingest"} <= schemas(warehouse)
 
@@ -169,7 +189,9 @@ def test_reset_starts_the_warehouse_over_for_another_account(data_dir, two_simul
 def test_two_runs_of_one_pipeline_started_together_both_complete_with_correct_cursors(data_dir):
     """Two processes poll alarms (one dlt pipeline) at once: one holds the pipeline while the other waits, both
     complete, the cursor ends where the later run read to, and no alarm is loaded twice."""
-    settings = SimSettings(devices=3, token_get_min_interval_s=0, latency_s={"jimi.device.alarm.list": 1.0}, **EXACT)
+    settings = SimSettings(
+        devices=3, token_get_min_interval_s=0, latency_s={"jimi.device.alarm.list": 1.0}, **EXACT
+    )
     code = (
         "import contextlib, json, time\n"
         "from orchestration.engine import polling\n"
@@ -186,7 +208,14 @@ def test_two_runs_of_one_pipeline_started_together_both_complete_with_correct_cu
         env = {**os.environ, **source_env(url, settings), "JIMI_DATA_DIR": str(data_dir)}
         load_jimi(["devices"], **source_args(url, settings))  # records the account before the race
         children = [
-            subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(2)
         ]
         outputs = [child.communicate(timeout=300) for child in children]
@@ -194,7 +223,9 @@ def test_two_runs_of_one_pipeline_started_together_both_complete_with_correct_cu
     (_first_in, first_out), (second_in, second_out) = sorted(json.loads(out) for out, _ in outputs)
     assert first_out <= second_in  # never both inside the pipeline
     warehouse = data_dir / "warehouse.duckdb"
-    [(total, distinct)] = rows(warehouse, "select count(*), count(distinct (imei, alarm_time, alarm_type_id)) from jimi_raw.alarms")
+    [(total, distinct)] = rows(
+        warehouse, "select count(*), count(distinct (imei, alarm_time, alarm_type_id)) from jimi_raw.alarms"
+    )
     assert total == distinct > 0
     # The cursor is the later run's "now", taken once it held the pipeline.
     assert second_in - 1 <= _alarm_cursor(data_dir).timestamp() <= second_out

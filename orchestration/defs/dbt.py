@@ -37,7 +37,9 @@ dbt_project = DbtProject(project_dir=TRANSFORM_DIR, profiles_dir=TRANSFORM_DIR)
 
 def dbt_resource() -> DbtCliResource:
     # The venv's dbt, so nothing depends on PATH (Dagster's processes may not have the venv on it).
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(TRANSFORM_DIR), dbt_executable=str(DBT_EXECUTABLE))
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(TRANSFORM_DIR), dbt_executable=str(DBT_EXECUTABLE)
+    )
 
 
 def manifest_is_stale() -> bool:
@@ -75,7 +77,9 @@ class JimiDbtTranslator(DagsterDbtTranslator):
 def dbt_definitions(settings: Settings) -> tuple[list[AssetsDefinition], list, list[ScheduleDefinition]]:
     """The dbt models and the published marts as assets, the `transform` job and its schedule."""
 
-    @dbt_assets(manifest=ensure_manifest(settings), project=dbt_project, dagster_dbt_translator=JimiDbtTranslator())
+    @dbt_assets(
+        manifest=ensure_manifest(settings), project=dbt_project, dagster_dbt_translator=JimiDbtTranslator()
+    )
     def jimi_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
         """`dbt build` (models, tests, unit tests) while holding the warehouse."""
         # dagster-dbt hands dbt this process's environment and takes no other: the profile reads the warehouse
@@ -96,7 +100,9 @@ def dbt_definitions(settings: Settings) -> tuple[list[AssetsDefinition], list, l
     def published_marts() -> MaterializeResult:
         with writer_lock():
             counts = publish_marts()
-        return MaterializeResult(metadata={f"rows_{table.replace('.', '__')}": rows for table, rows in counts.items()})
+        return MaterializeResult(
+            metadata={f"rows_{table.replace('.', '__')}": rows for table, rows in counts.items()}
+        )
 
     transform_job = define_asset_job(
         "transform",

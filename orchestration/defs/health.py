@@ -37,7 +37,9 @@ def _missing(table: str) -> AssetCheckResult:
 
 
 def silence_result(now: datetime, thresholds: HealthThresholds, path: Path | None = None) -> AssetCheckResult:
-    silent = read_published(path, "fct_device_freshness", lambda db: silent_devices(db, now, thresholds.silent_after_minutes))
+    silent = read_published(
+        path, "fct_device_freshness", lambda db: silent_devices(db, now, thresholds.silent_after_minutes)
+    )
     if silent is None:
         return _missing("fct_device_freshness")
     limit = thresholds.silent_after_minutes
@@ -59,18 +61,25 @@ def silence_result(now: datetime, thresholds: HealthThresholds, path: Path | Non
     )
 
 
-def error_share_result(now: datetime, thresholds: HealthThresholds, path: Path | None = None) -> AssetCheckResult:
+def error_share_result(
+    now: datetime, thresholds: HealthThresholds, path: Path | None = None
+) -> AssetCheckResult:
     shares = read_published(path, WINDOWS, lambda db: error_shares(db, now, thresholds.error_window_hours))
     if shares is None:
         return _missing(WINDOWS)
     failing = [
-        row for row in shares if row["calls"] >= thresholds.min_calls and row["error_share"] > thresholds.max_error_share
+        row
+        for row in shares
+        if row["calls"] >= thresholds.min_calls and row["error_share"] > thresholds.max_error_share
     ]
     return AssetCheckResult(
         passed=not failing,
         severity=AssetCheckSeverity.ERROR,
         description=(
-            "; ".join(f"{row['method']}: {row['errors']} of {row['calls']} calls failed ({row['error_share']:.1%})" for row in failing)
+            "; ".join(
+                f"{row['method']}: {row['errors']} of {row['calls']} calls failed ({row['error_share']:.1%})"
+                for row in failing
+            )
             + f" — above {thresholds.max_error_share:.0%} over the last {thresholds.error_window_hours:g} h"
             if failing
             else f"no endpoint above {thresholds.max_error_share:.0%} errors over the last {thresholds.error_window_hours:g} h"

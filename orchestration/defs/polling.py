@@ -82,7 +82,10 @@ def _results(context: AssetExecutionContext, summary: LoadSummary) -> Iterator[M
 
 
 def run_history(
-    resources: list[str], mode: str | None, window: tuple[datetime, datetime] | None, run_id: str | None = None
+    resources: list[str],
+    mode: str | None,
+    window: tuple[datetime, datetime] | None,
+    run_id: str | None = None,
 ) -> LoadSummary:
     """Load history resources the way a run's mode asks (see the module docstring)."""
     if mode == "incremental":
@@ -92,7 +95,9 @@ def run_history(
     if window is None:
         raise ValueError("a history run needs a partition (or the jimi/mode tag of a schedule)")
     start, end = window
-    return load_jimi(resources, start=start, end=min(end, datetime.now(UTC).replace(microsecond=0)), run_id=run_id)
+    return load_jimi(
+        resources, start=start, end=min(end, datetime.now(UTC).replace(microsecond=0)), run_id=run_id
+    )
 
 
 def polling_assets(settings: Settings) -> list[AssetsDefinition]:
@@ -124,7 +129,9 @@ def polling_assets(settings: Settings) -> list[AssetsDefinition]:
 
 def polling_jobs() -> dict[str, UnresolvedAssetJobDefinition]:
     """A job per cadence (`poll_<cadence>`), and `poll_history` over every resource with a cursor."""
-    groups = {f"poll_{name}": (cadence_resources(name), cadence.description) for name, cadence in CADENCES.items()}
+    groups = {
+        f"poll_{name}": (cadence_resources(name), cadence.description) for name, cadence in CADENCES.items()
+    }
     groups[CATCH_UP_JOB] = (HISTORY, CATCH_UP.description)
     return {
         name: define_asset_job(
@@ -154,13 +161,24 @@ def first_history_job(transform: list[AssetsDefinition]) -> UnresolvedAssetJobDe
     )
 
 
-def polling_schedules(settings: Settings, jobs: dict[str, UnresolvedAssetJobDefinition]) -> list[ScheduleDefinition]:
+def polling_schedules(
+    settings: Settings, jobs: dict[str, UnresolvedAssetJobDefinition]
+) -> list[ScheduleDefinition]:
     """Every polling job on its cadence (a cron per cadence, overridable); none when polling is off."""
     if not settings.polling:
         return []
     out = []
     for name, cadence in CADENCES.items():
         history = all(resource in HISTORY for resource in cadence_resources(name))
-        out.append(cron_schedule(jobs[f"poll_{name}"], settings.cron(name, cadence.cron), name, "incremental" if history else None))
-    out.append(cron_schedule(jobs[CATCH_UP_JOB], settings.cron("catch_up", CATCH_UP.cron), "catch_up", "catch_up"))
+        out.append(
+            cron_schedule(
+                jobs[f"poll_{name}"],
+                settings.cron(name, cadence.cron),
+                name,
+                "incremental" if history else None,
+            )
+        )
+    out.append(
+        cron_schedule(jobs[CATCH_UP_JOB], settings.cron("catch_up", CATCH_UP.cron), "catch_up", "catch_up")
+    )
     return out

@@ -66,7 +66,6 @@ TABLE_DESCRIPTIONS = {
 }
 
 
-
 class PushBatchConfig(Config):
     """Which claimed batch to load; empty claims and loads everything waiting (e.g. in `refresh_all`)."""
 
@@ -99,7 +98,11 @@ def jimi_push_assets(context: AssetExecutionContext, config: PushBatchConfig):
     for name, reason in summary.quarantined.items():
         context.log.warning(f"quarantined {name}: {reason}")
     for table in settings.TABLES:
-        metadata: dict[str, int | list[str] | MetadataValue] = {"rows_loaded": summary.rows_by_table.get(table, 0), "batches": summary.batches, "load_ids": summary.load_ids}
+        metadata: dict[str, int | list[str] | MetadataValue] = {
+            "rows_loaded": summary.rows_by_table.get(table, 0),
+            "batches": summary.batches,
+            "load_ids": summary.load_ids,
+        }
         if table == settings.FILES_TABLE:
             metadata |= {
                 "files_loaded": summary.files_loaded,
@@ -115,7 +118,10 @@ def jimi_push_assets(context: AssetExecutionContext, config: PushBatchConfig):
         asset_key=AssetKey(["jimi_push", settings.FILES_TABLE]),
         passed=not summary.quarantined,
         severity=AssetCheckSeverity.WARN,
-        metadata={"files_quarantined": len(summary.quarantined), "quarantined": MetadataValue.json(summary.quarantined)},
+        metadata={
+            "files_quarantined": len(summary.quarantined),
+            "quarantined": MetadataValue.json(summary.quarantined),
+        },
     )
 
 
@@ -182,7 +188,9 @@ def push_landing_sensor(context: SensorEvaluationContext) -> SensorResult:
 
     requests, stuck = plan_push_runs(current().landing_dir, runs_of_batch, current().push_batch_files)
     for batch in stuck:
-        context.log.warning(f"push batch {batch} failed {settings.MAX_AUTOMATIC_ATTEMPTS} times; re-execute its run")
+        context.log.warning(
+            f"push batch {batch} failed {settings.MAX_AUTOMATIC_ATTEMPTS} times; re-execute its run"
+        )
     if not requests:
         return SensorResult(skip_reason="no push files waiting")
     return SensorResult(run_requests=requests)

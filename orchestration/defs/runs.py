@@ -27,7 +27,12 @@ PIPELINE_TAG = "jimi.pipeline/{}"
 PUSH_PIPELINE = "push"
 # The job `make run` launches once the UI is up (`first_history_job`).
 FIRST_HISTORY_JOB = "first_history"
-IN_PROGRESS = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+IN_PROGRESS = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
@@ -57,7 +62,9 @@ def busy_reason(context: ScheduleEvaluationContext, job_name: str) -> str | None
     return None
 
 
-def cron_schedule(job: UnresolvedAssetJobDefinition, cron: str, name: str, mode: str | None) -> ScheduleDefinition:
+def cron_schedule(
+    job: UnresolvedAssetJobDefinition, cron: str, name: str, mode: str | None
+) -> ScheduleDefinition:
     @schedule(
         name=f"{name}_schedule",
         job=job,

@@ -40,7 +40,15 @@ from .warehouse import writer_lock
 
 TABLE = f"{project.RAW_DATASET}.jimi_accounts"
 # Schemas a reset drops: the polled raw data and what dbt builds (dbt builds them again from the raw data).
-RESET_SCHEMAS = (project.RAW_DATASET, "staging", "intermediate", project.MART_SCHEMA, project.HEALTH_SCHEMA, "snapshots", "seeds")
+RESET_SCHEMAS = (
+    project.RAW_DATASET,
+    "staging",
+    "intermediate",
+    project.MART_SCHEMA,
+    project.HEALTH_SCHEMA,
+    "snapshots",
+    "seeds",
+)
 _CREATE = f"""
 create schema if not exists {project.RAW_DATASET};
 create table if not exists {TABLE} (
@@ -115,7 +123,12 @@ def reset_warehouse() -> list[str]:
     the schemas dropped. The caller has asked the user to confirm."""
     current = project.current()
     with writer_lock(), _warehouse() as connection:
-        existing = {name for (name,) in connection.execute("select schema_name from information_schema.schemata").fetchall()}
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "select schema_name from information_schema.schemata"
+            ).fetchall()
+        }
         dropped = [schema for schema in RESET_SCHEMAS if schema in existing]
         for schema in dropped:
             connection.execute(f'drop schema "{schema}" cascade')
@@ -137,7 +150,15 @@ def _remembered() -> dict[str, Account]:
     except (OSError, ValueError):
         return {}
     rows = memory.get(str(project.current().warehouse_path), [])
-    return {row["account_id"]: Account(row["account_id"], row["pipeline_prefix"], datetime.fromisoformat(row["added_at"]), row["added_how"]) for row in rows}
+    return {
+        row["account_id"]: Account(
+            row["account_id"],
+            row["pipeline_prefix"],
+            datetime.fromisoformat(row["added_at"]),
+            row["added_how"],
+        )
+        for row in rows
+    }
 
 
 def _remember(account: Account) -> Account:
@@ -146,9 +167,19 @@ def _remember(account: Account) -> Account:
         memory = json.loads(path.read_text())
     except (OSError, ValueError):
         memory = {}
-    rows = [row for row in memory.get(str(project.current().warehouse_path), []) if row["account_id"] != account.account_id]
-    rows.append({"account_id": account.account_id, "pipeline_prefix": account.pipeline_prefix,
-                 "added_at": account.added_at.isoformat(), "added_how": account.added_how})  # fmt: skip
+    rows = [
+        row
+        for row in memory.get(str(project.current().warehouse_path), [])
+        if row["account_id"] != account.account_id
+    ]
+    rows.append(
+        {
+            "account_id": account.account_id,
+            "pipeline_prefix": account.pipeline_prefix,
+            "added_at": account.added_at.isoformat(),
+            "added_how": account.added_how,
+        }
+    )
     memory[str(project.current().warehouse_path)] = rows
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
@@ -181,14 +212,26 @@ def _warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _accounts(connection: duckdb.DuckDBPyConnection) -> list[Account]:
-    rows = connection.execute(f"select account_id, pipeline_prefix, added_at, added_how from {TABLE} order by added_at").fetchall()
+    rows = connection.execute(
+        f"select account_id, pipeline_prefix, added_at, added_how from {TABLE} order by added_at"
+    ).fetchall()
     return [Account(account_id, prefix, added_at, how) for account_id, prefix, added_at, how in rows]
 
 
-def _insert(connection: duckdb.DuckDBPyConnection, credentials: JimiCredentials, prefix: str, how: str) -> Account:
+def _insert(
+    connection: duckdb.DuckDBPyConnection, credentials: JimiCredentials, prefix: str, how: str
+) -> Account:
     added_at = datetime.now(UTC)
     connection.execute(
         f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)",
-        [credentials.account_id, credentials.base_url, credentials.user_id, credentials.target, prefix, added_at, how],
+        [
+            credentials.account_id,
+            credentials.base_url,
+            credentials.user_id,
+            credentials.target,
+            prefix,
+            added_at,
+            how,
+        ],
     )
     return Account(credentials.account_id, prefix, added_at, how)

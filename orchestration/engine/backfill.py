@@ -55,6 +55,7 @@ def load_window(
     however many days are asked for. A bounded window stores no cursor, so each batch's pipeline (named
     after the range and the batch) is removed once loaded.
     """
+
     def tables() -> Iterator[pa.Table]:
         source = jimi_source(start=start, end=end, stats=stats, **source_args).with_resources(resource)
         yield from source.resources[resource]
@@ -97,7 +98,11 @@ def load_batch(resource: str, tables: Iterable[pa.Table], name: str) -> LoadSumm
 
     resumed = run.has_pending_data
     # The registry's merge (delete-insert), told that the staged data is already unique on the key.
-    merge: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
+    merge: TDeleteInsertStrategyDict = {
+        "disposition": "merge",
+        "strategy": "delete-insert",
+        "deduplicated": True,
+    }
     chunk = dlt.resource(unique_rows(), name=resource, primary_key=keys, write_disposition=merge)
     # One schema name for every batch of a resource (by default it is the pipeline's, new each batch): the
     # warehouse then knows its version and dlt neither compares its columns nor stores it again per batch.
@@ -125,6 +130,8 @@ def import_parquet(table: pa.Table, path: Path) -> object:
     table's schema, as it does when handed the table.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="none", use_dictionary=False, row_group_size=DUCKDB_ROW_GROUP_ROWS)
+    pq.write_table(
+        table, path, compression="none", use_dictionary=False, row_group_size=DUCKDB_ROW_GROUP_ROWS
+    )
     # The schema as an empty slice: `Schema.empty_table()` imports pandas (a second, once per process).
     return dlt.mark.with_file_import(str(path), "parquet", table.num_rows, hints=table.slice(0, 0))

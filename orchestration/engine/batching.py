@@ -43,7 +43,9 @@ class TableBuffer:
     def put(self, table: pa.Table) -> bool:
         """Queue `table`, waiting while the buffer is full; False (nothing queued) once cancelled."""
         with self._changed:
-            self._changed.wait_for(lambda: self._cancelled or not self._tables or self._bytes < self.max_bytes)
+            self._changed.wait_for(
+                lambda: self._cancelled or not self._tables or self._bytes < self.max_bytes
+            )
             if self._cancelled:
                 return False
             self._tables.append(table)

@@ -52,7 +52,9 @@ def unique_on(table: pa.Table, keys: Sequence[str]) -> pa.Table:
     same = pc.and_kleene(same, pc.is_valid(same))
     if pc.any(same).as_py():
         # Row i (in key order) is dropped when row i + 1 has the same key; the last row ends its run.
-        order = pa.concat_arrays([pc.filter(order.slice(0, count - 1), pc.invert(same)), order.slice(count - 1)])
+        order = pa.concat_arrays(
+            [pc.filter(order.slice(0, count - 1), pc.invert(same)), order.slice(count - 1)]
+        )
     return table.take(order)
 
 

@@ -88,5 +88,9 @@ def drop_committed_extracts(pipeline: dlt.Pipeline) -> None:
     load = Path(pipeline.working_dir, "load")
     for package in sorted(extracted.iterdir()) if extracted.is_dir() else []:
         if any((load / stage / package.name).is_dir() for stage in ("normalized", "loaded")):
-            log.warning("pipeline %s: dropping the extract of package %s, already normalized", pipeline.pipeline_name, package.name)
+            log.warning(
+                "pipeline %s: dropping the extract of package %s, already normalized",
+                pipeline.pipeline_name,
+                package.name,
+            )
             shutil.rmtree(package)

@@ -38,7 +38,9 @@ def _has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
-def silent_devices(connection: duckdb.DuckDBPyConnection, now: datetime, silent_after_minutes: float) -> list[dict]:
+def silent_devices(
+    connection: duckdb.DuckDBPyConnection, now: datetime, silent_after_minutes: float
+) -> list[dict]:
     """Devices heard from (fix, push or heartbeat) since the start of yesterday (UTC) but not for
     `silent_after_minutes` before `now`."""
     yesterday = datetime.combine(now.astimezone(UTC).date() - timedelta(days=1), datetime.min.time(), UTC)
@@ -55,7 +57,13 @@ def silent_devices(connection: duckdb.DuckDBPyConnection, now: datetime, silent_
     for imei, last_contact in rows:
         silent_minutes = (now - last_contact.astimezone(UTC)).total_seconds() / 60.0
         if silent_minutes > silent_after_minutes:
-            out.append({"imei": imei, "last_contact_at": last_contact.astimezone(UTC).isoformat(), "silent_minutes": round(silent_minutes, 1)})
+            out.append(
+                {
+                    "imei": imei,
+                    "last_contact_at": last_contact.astimezone(UTC).isoformat(),
+                    "silent_minutes": round(silent_minutes, 1),
+                }
+            )
     return out
 
 
@@ -72,7 +80,12 @@ def error_shares(connection: duckdb.DuckDBPyConnection, now: datetime, window_ho
         [now - timedelta(hours=window_hours)],
     ).fetchall()
     return [
-        {"method": method, "calls": int(calls), "errors": int(errors), "error_share": round(errors / calls, 4) if calls else 0.0}
+        {
+            "method": method,
+            "calls": int(calls),
+            "errors": int(errors),
+            "error_share": round(errors / calls, 4) if calls else 0.0,
+        }
         for method, calls, errors in rows
     ]
 

@@ -39,9 +39,16 @@ log = logging.getLogger(__name__)
 
 PIPELINE_NAME = "jimi_ingest"
 # Environment variables whose values are secrets wherever they are set (see README, Configuration).
-SECRET_VARIABLES = ("SOURCES__JIMI__APP_SECRET", "SOURCES__JIMI__PASSWORD", "SOURCES__JIMI__PASSWORD_MD5", "JIMI_PUSH_TOKEN")
+SECRET_VARIABLES = (
+    "SOURCES__JIMI__APP_SECRET",
+    "SOURCES__JIMI__PASSWORD",
+    "SOURCES__JIMI__PASSWORD_MD5",
+    "JIMI_PUSH_TOKEN",
+)
 
-_RETRY_COLUMNS: TTableSchemaColumns = {f"retries_{retry_column(cause)}": {"data_type": "bigint"} for cause in RETRY_CAUSES}
+_RETRY_COLUMNS: TTableSchemaColumns = {
+    f"retries_{retry_column(cause)}": {"data_type": "bigint"} for cause in RETRY_CAUSES
+}
 COLUMNS: dict[str, TTableSchemaColumns] = {
     "api_windows": {
         "window_id": {"data_type": "text", "nullable": False},
@@ -103,7 +110,9 @@ COLUMNS: dict[str, TTableSchemaColumns] = {
     },
 }
 KEYS = {"api_windows": "window_id", "api_runs": "run_resource_id", "push_batches": "push_batch_id"}
-TIMESTAMPS = {name for table in COLUMNS.values() for name, hint in table.items() if hint["data_type"] == "timestamp"}
+TIMESTAMPS = {
+    name for table in COLUMNS.values() for name, hint in table.items() if hint["data_type"] == "timestamp"
+}
 
 
 def spool_dir() -> Path:
@@ -124,7 +133,9 @@ def known_secrets(extra: Iterable[str] = ()) -> set[str]:
 
 
 def _id(*parts: object) -> str:
-    return hashlib.sha1("|".join("" if part is None else str(part) for part in parts).encode()).hexdigest()[:24]
+    return hashlib.sha1("|".join("" if part is None else str(part) for part in parts).encode()).hexdigest()[
+        :24
+    ]
 
 
 # -- records --------------------------------------------------------------------------------------
@@ -147,7 +158,9 @@ def polling_records(
     windows = []
     for row in stats.window_rows():
         row = {
-            "window_id": _id(run_id, row["resource"], row["method"], row["window_start"], row["window_end"], row["imeis"]),
+            "window_id": _id(
+                run_id, row["resource"], row["method"], row["window_start"], row["window_end"], row["imeis"]
+            ),
             "run_id": run_id,
             **row,
             "rows_loaded": row["rows_returned"] if error is None else 0,
@@ -164,7 +177,9 @@ def polling_records(
         "started_at": started_at,
         "finished_at": datetime.now(UTC),
         "status": status,
-        "error": redact(stats.redact(f"{type(error).__name__}: {error}"), secrets) if error is not None else None,
+        "error": redact(stats.redact(f"{type(error).__name__}: {error}"), secrets)
+        if error is not None
+        else None,
         "calls": stats.calls,
         "retries": sum(stats.retries.values()),
         "rows_loaded": sum(rows_by_table.values()) if error is None else 0,
@@ -174,7 +189,9 @@ def polling_records(
     return {"api_windows": windows, "api_runs": [run]}
 
 
-def push_record(run_id: str, batch: str, started_at: datetime, summary: object | None, error: BaseException | None) -> dict[str, list[dict]]:
+def push_record(
+    run_id: str, batch: str, started_at: datetime, summary: object | None, error: BaseException | None
+) -> dict[str, list[dict]]:
     """The row a push batch load records (`summary` is a `PushLoadSummary`, None when it failed)."""
     rows_by_table = dict(getattr(summary, "rows_by_table", {}) or {})
     quarantined = dict(getattr(summary, "quarantined", {}) or {})
@@ -237,7 +254,9 @@ def _timestamp(value: object) -> object:
 def ingest_pipeline() -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(project.current().warehouse_path)),
+        destination=dlt.destinations.duckdb(
+            credentials=duckdb_setup.dlt_credentials(project.current().warehouse_path)
+        ),
         dataset_name=project.INGEST_DATASET,
         pipelines_dir=str(pipeline_dir()),
     )
@@ -269,7 +288,9 @@ def flush_spool(wait_s: float | None = None) -> int:
             return 0
         tables = read_spool(files)
         resources = [
-            dlt.resource(rows, name=table, primary_key=KEYS[table], write_disposition="merge", columns=COLUMNS[table])
+            dlt.resource(
+                rows, name=table, primary_key=KEYS[table], write_disposition="merge", columns=COLUMNS[table]
+            )
             for table, rows in tables.items()
             if rows
         ]

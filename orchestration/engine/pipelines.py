@@ -47,7 +47,9 @@ def pipeline(name: str, dataset: str = project.RAW_DATASET, throwaway: bool = Fa
     current = project.current()
     created = dlt.pipeline(
         pipeline_name=name,
-        destination=memoize_capabilities(dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(current.warehouse_path))),
+        destination=memoize_capabilities(
+            dlt.destinations.duckdb(credentials=duckdb_setup.dlt_credentials(current.warehouse_path))
+        ),
         dataset_name=dataset,
         pipelines_dir=str(current.pipelines_dir),
     )
@@ -65,7 +67,9 @@ def pipeline_lock(name: str, wait_s: float | None = None) -> Iterator[None]:
     try:
         lock.acquire(timeout=wait_s)
     except Timeout:
-        raise WarehouseBusy(f"pipeline {name} stayed busy for {wait_s:.0f}s: another run of it is still going") from None
+        raise WarehouseBusy(
+            f"pipeline {name} stayed busy for {wait_s:.0f}s: another run of it is still going"
+        ) from None
     try:
         yield
     finally:
@@ -84,7 +88,9 @@ def run_source(
     caller holds the pipeline (`pipeline_lock`) when others may run it."""
     if resources:
         if not isinstance(source, dlt.sources.DltSource):
-            raise TypeError(f"resources {list(resources)} are chosen from a source, not from resource {source.name}")
+            raise TypeError(
+                f"resources {list(resources)} are chosen from a source, not from resource {source.name}"
+            )
         source = source.with_resources(*resources)
     if pipeline.first_run and not pipeline.has_pending_data and pipeline.config.restore_from_destination:
         # A fresh working folder knows no cursors: restore them from the warehouse before extracting.

@@ -62,16 +62,29 @@ def load_jimi(
     except Exception as exc:
         # Refused before anything was called: still a run the ingestion-health record shows, with the reason.
         for resource in resources:
-            _merge(records, ingest_log.polling_records(run_id, resource, total.window, CallStats(resource),
-                                                       datetime.now(UTC), None, [], exc))  # fmt: skip
+            _merge(
+                records,
+                ingest_log.polling_records(
+                    run_id, resource, total.window, CallStats(resource), datetime.now(UTC), None, [], exc
+                ),
+            )
         ingest_log.record(records)
         raise
     source_args = {"token_dir": str(project.current().token_dir), **source_args}
     try:
         for resource in resources:
             part = _load_resource(
-                resource, account, total.window, records, run_id, total,
-                credentials=credentials, start=start, end=end, catch_up_days=catch_up_days, **source_args,
+                resource,
+                account,
+                total.window,
+                records,
+                run_id,
+                total,
+                credentials=credentials,
+                start=start,
+                end=end,
+                catch_up_days=catch_up_days,
+                **source_args,
             )
             total.add(part)
     finally:
@@ -102,7 +115,9 @@ def _load_resource(
         else:
             name = pipeline_name(account, resource)
             with pipeline_lock(name):
-                source = jimi_source(start=start, end=end, catch_up_days=catch_up_days, stats=stats, **source_args)
+                source = jimi_source(
+                    start=start, end=end, catch_up_days=catch_up_days, stats=stats, **source_args
+                )
                 part = run_source(pipeline(name), source, [resource])
     except BaseException as exc:
         _merge(records, ingest_log.polling_records(run_id, resource, mode, stats, started, None, [], exc))
@@ -111,7 +126,12 @@ def _load_resource(
         total.api_calls += stats.calls
         for cause, count in stats.retries.items():
             total.retries[cause] = total.retries.get(cause, 0) + count
-    _merge(records, ingest_log.polling_records(run_id, resource, mode, stats, started, part.rows_by_table, part.load_ids, None))
+    _merge(
+        records,
+        ingest_log.polling_records(
+            run_id, resource, mode, stats, started, part.rows_by_table, part.load_ids, None
+        ),
+    )
     return part
 
 

@@ -100,7 +100,11 @@ def _load_batch(batch: str, landing: Path | None = None) -> PushLoadSummary:
                 root,
                 batch,
                 [file for file in done if known[relative_name(file)][0] == "loaded"],
-                {file: known[relative_name(file)][1] or "quarantined" for file in done if known[relative_name(file)][0] != "loaded"},
+                {
+                    file: known[relative_name(file)][1] or "quarantined"
+                    for file in done
+                    if known[relative_name(file)][0] != "loaded"
+                },
             )
             summary.files_skipped = len(done)
             files = [file for file in files if relative_name(file) not in known]

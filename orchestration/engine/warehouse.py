@@ -41,7 +41,9 @@ def writer_lock(wait_s: float | None = None) -> Iterator[None]:
     try:
         lock.acquire(timeout=wait_s)
     except Timeout:
-        raise WarehouseBusy(f"the warehouse stayed busy for {wait_s:.0f}s ({path} is held by another writer)") from None
+        raise WarehouseBusy(
+            f"the warehouse stayed busy for {wait_s:.0f}s ({path} is held by another writer)"
+        ) from None
     try:
         yield
     finally:
@@ -85,9 +87,13 @@ def publish_marts(warehouse: Path | None = None, published: Path | None = None) 
         for schema, target in project.PUBLISHED_SCHEMAS.items():
             connection.execute(f'create schema if not exists pub."{target}"')
             for table in schema_tables(connection, "wh", schema):
-                connection.execute(f'create table pub."{target}"."{table}" as select * from wh."{schema}"."{table}"')
+                connection.execute(
+                    f'create table pub."{target}"."{table}" as select * from wh."{schema}"."{table}"'
+                )
                 name = table if target == "main" else f"{target}.{table}"
-                counts[name] = connection.execute(f'select count(*) from pub."{target}"."{table}"').fetchall()[0][0]
+                counts[name] = connection.execute(
+                    f'select count(*) from pub."{target}"."{table}"'
+                ).fetchall()[0][0]
         connection.execute("detach pub")
         connection.execute("detach wh")
     except BaseException:

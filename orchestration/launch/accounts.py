@@ -23,7 +23,9 @@ def show() -> int:
     print(f"warehouse: {current().warehouse_path}")
     accounts = recorded_accounts()
     for account in accounts:
-        print(f"  {account.account_id}  (pipelines {account.pipeline_prefix}_*, {account.added_how} {account.added_at:%Y-%m-%d %H:%M} UTC)")
+        print(
+            f"  {account.account_id}  (pipelines {account.pipeline_prefix}_*, {account.added_how} {account.added_at:%Y-%m-%d %H:%M} UTC)"
+        )
     if not accounts:
         print("  no account recorded yet: the first polling run records its account")
     try:
@@ -45,7 +47,9 @@ def add() -> int:
 def reset(confirmed: bool) -> int:
     where = current().warehouse_path
     if not confirmed:
-        answer = input(f"Drop every account's polled data in {where} and everything dbt built from it? [y/N] ")
+        answer = input(
+            f"Drop every account's polled data in {where} and everything dbt built from it? [y/N] "
+        )
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing changed")
             return 1
@@ -55,7 +59,9 @@ def reset(confirmed: bool) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["show", "add", "reset"])
     parser.add_argument("--yes", action="store_true", help="reset without asking")
     args = parser.parse_args()

@@ -42,23 +42,46 @@ def replay_pushes(days: int, sim_args: list[str], children: Children | None = No
     token = SimSettings.from_env().push_token
     port = free_port()
     receiver = (children.spawn if children else spawn)(
-        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(current().landing_dir)],
+        [
+            str(BIN / "jimi-push"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--landing",
+            str(current().landing_dir),
+        ],
         env={"JIMI_PUSH_TOKEN": token},
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", receiver)
         until = datetime.now(UTC).replace(microsecond=0)
-        window = [f"--from={until - timedelta(days=days):%Y-%m-%d %H:%M:%S}", f"--until={until:%Y-%m-%d %H:%M:%S}"]
+        window = [
+            f"--from={until - timedelta(days=days):%Y-%m-%d %H:%M:%S}",
+            f"--until={until:%Y-%m-%d %H:%M:%S}",
+        ]
         subprocess.run(
-            [str(BIN / "jimi-sim"), "push", "--to", f"http://127.0.0.1:{port}", *window, "--retry-interval", "1",
-             *fleet_args(sim_args)],
-            env={**os.environ, "JIMI_SIM_PUSH_TOKEN": token}, check=True,
-        )  # fmt: skip
+            [
+                str(BIN / "jimi-sim"),
+                "push",
+                "--to",
+                f"http://127.0.0.1:{port}",
+                *window,
+                "--retry-interval",
+                "1",
+                *fleet_args(sim_args),
+            ],
+            env={**os.environ, "JIMI_SIM_PUSH_TOKEN": token},
+            check=True,
+        )
     finally:
         stop(receiver)
     summary = load_pending()
     rows = sum(summary.rows_by_table.values())
-    print(f"push: {summary.files_loaded} landing files, {summary.items} items, {rows} rows loaded", flush=True)
+    print(
+        f"push: {summary.files_loaded} landing files, {summary.items} items, {rows} rows loaded", flush=True
+    )
 
 
 def run_demo(days: int, sim_args: list[str], children: Children) -> int:
@@ -100,13 +123,17 @@ def print_summary() -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=2, help="how many past days to load (make: DEMO_DAYS)")
-    parser.add_argument("--sim-args", default="", help="extra `jimi-sim serve` options, one string (make: SIM_ARGS)")
+    parser.add_argument(
+        "--sim-args", default="", help="extra `jimi-sim serve` options, one string (make: SIM_ARGS)"
+    )
     return parser.parse_args(argv)
 
 
 def main() -> None:
     args = parse_args()
-    sys.exit(supervise(lambda children: run_demo(args.days, shlex.split(args.sim_args), children), "make demo"))
+    sys.exit(
+        supervise(lambda children: run_demo(args.days, shlex.split(args.sim_args), children), "make demo")
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,14 @@ def dagster_yaml() -> str:
 
     from ..defs.runs import run_queue_limits
 
-    settings = {"run_queue": {"max_concurrent_runs": 4, "tag_concurrency_limits": run_queue_limits()}, "telemetry": {"enabled": False}}
-    return "# Written by `make run` when missing; edit freely, keeping the run_queue tag limits.\n" + yaml.safe_dump(settings, sort_keys=False)
+    settings = {
+        "run_queue": {"max_concurrent_runs": 4, "tag_concurrency_limits": run_queue_limits()},
+        "telemetry": {"enabled": False},
+    }
+    return (
+        "# Written by `make run` when missing; edit freely, keeping the run_queue tag limits.\n"
+        + yaml.safe_dump(settings, sort_keys=False)
+    )
 
 
 def missing_run_queue_limits(text: str) -> list[str]:
@@ -52,7 +58,10 @@ def missing_run_queue_limits(text: str) -> list[str]:
 
     from ..defs.runs import run_queue_limits
 
-    present = {limit.get("key") for limit in ((yaml.safe_load(text) or {}).get("run_queue") or {}).get("tag_concurrency_limits") or []}
+    present = {
+        limit.get("key")
+        for limit in ((yaml.safe_load(text) or {}).get("run_queue") or {}).get("tag_concurrency_limits") or []
+    }
     return [limit["key"] for limit in run_queue_limits() if limit["key"] not in present]
 
 
@@ -78,7 +87,16 @@ def start_push(port: int, sim_args: list[str], children: Children) -> None:
 
     token = SimSettings.from_env().push_token
     receiver = children.spawn(
-        [str(BIN / "jimi-push"), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing", str(current().landing_dir)],
+        [
+            str(BIN / "jimi-push"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--landing",
+            str(current().landing_dir),
+        ],
         env={"JIMI_PUSH_TOKEN": token},
     )
     wait_until_up(f"http://127.0.0.1:{port}/health", receiver)
@@ -86,7 +104,10 @@ def start_push(port: int, sim_args: list[str], children: Children) -> None:
         [str(BIN / "jimi-sim"), "push", "--to", f"http://127.0.0.1:{port}", "--live", *fleet_args(sim_args)],
         env={"JIMI_SIM_PUSH_TOKEN": token},
     )
-    print(f"push receiver: http://127.0.0.1:{port} (landing in {current().landing_dir}), live sender started", flush=True)
+    print(
+        f"push receiver: http://127.0.0.1:{port} (landing in {current().landing_dir}), live sender started",
+        flush=True,
+    )
 
 
 def history_tags(days: int, now: datetime | None = None) -> dict[str, str]:
@@ -95,7 +116,11 @@ def history_tags(days: int, now: datetime | None = None) -> dict[str, str]:
     from ..defs.runs import MODE_TAG
 
     now = now or datetime.now(UTC)
-    return {MODE_TAG: "incremental", RANGE_START: f"{now - timedelta(days=days):%Y-%m-%d}", RANGE_END: f"{now:%Y-%m-%d}"}
+    return {
+        MODE_TAG: "incremental",
+        RANGE_START: f"{now - timedelta(days=days):%Y-%m-%d}",
+        RANGE_END: f"{now:%Y-%m-%d}",
+    }
 
 
 def launch_first_history(port: int, days: int, dagster, timeout_s: float = 600.0) -> str:
@@ -116,7 +141,9 @@ def launch_first_history(port: int, days: int, dagster, timeout_s: float = 600.0
             if dagster.poll() is not None:
                 raise LaunchError(f"dagster dev exited with code {dagster.returncode}") from None
             if time.monotonic() > deadline:
-                raise LaunchError(f"the UI did not accept the {FIRST_HISTORY_JOB} run within {timeout_s:.0f}s: {exc}") from None
+                raise LaunchError(
+                    f"the UI did not accept the {FIRST_HISTORY_JOB} run within {timeout_s:.0f}s: {exc}"
+                ) from None
             time.sleep(1.0)
 
 
@@ -140,7 +167,9 @@ def wait_for_run(port: int, run_id: str, dagster) -> str:
             if status in finished:
                 return status.value
         time.sleep(2.0)
-    raise LaunchError(f"dagster dev exited with code {dagster.returncode} while the first history was running")
+    raise LaunchError(
+        f"dagster dev exited with code {dagster.returncode} while the first history was running"
+    )
 
 
 def run(args: argparse.Namespace, children: Children) -> int:
@@ -153,7 +182,9 @@ def run(args: argparse.Namespace, children: Children) -> int:
 
     kept = current().history_days
     if not 1 <= args.history_days <= kept:
-        raise LaunchError(f"HISTORY_DAYS must be between 1 and {kept} (JIMI_HISTORY_DAYS, the days kept as partitions)")
+        raise LaunchError(
+            f"HISTORY_DAYS must be between 1 and {kept} (JIMI_HISTORY_DAYS, the days kept as partitions)"
+        )
     sim_args = shlex.split(args.sim_args)
     started = time.monotonic()
     _, url = start_simulator(args.sim_port, sim_args, children)
@@ -161,23 +192,45 @@ def run(args: argparse.Namespace, children: Children) -> int:
     start_push(args.push_port, sim_args, children)
     # The simulator's account exactly as a user configures a real one; devices without a cursor start
     # `history_days` back, the days the first history's partitions cover.
-    env = {**source_env(url), "SOURCES__JIMI__INITIAL_DAYS": str(args.history_days), "DAGSTER_HOME": str(dagster_home())}
+    env = {
+        **source_env(url),
+        "SOURCES__JIMI__INITIAL_DAYS": str(args.history_days),
+        "DAGSTER_HOME": str(dagster_home()),
+    }
     dagster = children.spawn(
-        [str(BIN / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.ui_port)],
+        [
+            str(BIN / "dagster"),
+            "dev",
+            "-m",
+            "orchestration.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(args.ui_port),
+        ],
         env=env,
     )
     ui = f"http://127.0.0.1:{args.ui_port}"
     # Minutes on a loaded machine; it fails at once if dagster dev exits, so a generous limit costs nothing.
     wait_until_up(f"{ui}/server_info", dagster, timeout_s=600)
-    print(f"\nDagster UI: {ui}  (up after {time.monotonic() - started:.0f}s; Ctrl-C stops everything)", flush=True)
+    print(
+        f"\nDagster UI: {ui}  (up after {time.monotonic() - started:.0f}s; Ctrl-C stops everything)",
+        flush=True,
+    )
     run_id = launch_first_history(args.ui_port, args.history_days, dagster)
-    print(f"first history: the {FIRST_HISTORY_JOB} run is loading the last {args.history_days} days: {ui}/runs/{run_id}", flush=True)
+    print(
+        f"first history: the {FIRST_HISTORY_JOB} run is loading the last {args.history_days} days: {ui}/runs/{run_id}",
+        flush=True,
+    )
     status = wait_for_run(args.ui_port, run_id, dagster)
     print(f"first history: {status} after {time.monotonic() - started:.0f}s", flush=True)
     if status == "SUCCESS":
         print_summary()
     else:
-        print("the first history did not succeed (see the run in the UI); the schedules will retry", file=sys.stderr)
+        print(
+            "the first history did not succeed (see the run in the UI); the schedules will retry",
+            file=sys.stderr,
+        )
     dagster.wait()
     return dagster.returncode
 
@@ -187,8 +240,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ui-port", type=int, default=3000, help="the Dagster UI (make: UI_PORT)")
     parser.add_argument("--sim-port", type=int, default=8765, help="the simulator's API (make: SIM_PORT)")
     parser.add_argument("--push-port", type=int, default=8766, help="the push receiver (make: PUSH_PORT)")
-    parser.add_argument("--history-days", type=int, default=2, help="days the first history loads (make: HISTORY_DAYS)")
-    parser.add_argument("--sim-args", default="", help="extra `jimi-sim serve` options, one string (make: SIM_ARGS)")
+    parser.add_argument(
+        "--history-days", type=int, default=2, help="days the first history loads (make: HISTORY_DAYS)"
+    )
+    parser.add_argument(
+        "--sim-args", default="", help="extra `jimi-sim serve` options, one string (make: SIM_ARGS)"
+    )
     return parser.parse_args(argv)
 
 

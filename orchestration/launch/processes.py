@@ -78,17 +78,22 @@ _WITH_DEFAULT_SIGNALS = (
 def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start `args` in a new session (its own process group) with SIGINT and SIGTERM at their defaults."""
     return subprocess.Popen(
-        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, *args], env={**os.environ, **(env or {})}, start_new_session=True
+        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, *args],
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
     )
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = 60.0) -> None:
     """Return once `url` answers 200; fail at once if `process` exits, or after `timeout_s`."""
     import httpx  # here: a launcher checks its ports before paying for the import
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise LaunchError(f"{command_of(process)} exited with code {process.returncode} before answering {url}")
+            raise LaunchError(
+                f"{command_of(process)} exited with code {process.returncode} before answering {url}"
+            )
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
@@ -238,5 +243,10 @@ def fleet_args(sim_args: list[str]) -> list[str]:
         parser.add_argument(option)
     parser.add_argument("--trace", action="append", default=[])
     known, _ = parser.parse_known_args(sim_args)
-    out = [item for option in ("seed", "devices", "now") if getattr(known, option) for item in (f"--{option}", getattr(known, option))]
+    out = [
+        item
+        for option in ("seed", "devices", "now")
+        if getattr(known, option)
+        for item in (f"--{option}", getattr(known, option))
+    ]
     return out + [item for trace in known.trace for item in ("--trace", trace)]

@@ -93,14 +93,18 @@ def jimi_source(
     def clock() -> datetime:
         return (now or datetime.now(UTC)).replace(microsecond=0)
 
-    tokens = TokenCache(Path(token_dir), f"{credentials.base_url}|{credentials.app_key}|{credentials.user_id}", clock=clock)
+    tokens = TokenCache(
+        Path(token_dir), f"{credentials.base_url}|{credentials.app_key}|{credentials.user_id}", clock=clock
+    )
     tuning = ClientTuning(
         max_attempts=max_attempts,
         backoff_s=backoff_s,
         calls_per_second=calls_per_second,
         timeouts_s={method: timeout_s for method in settings.ALL_METHODS} if timeout_s else {},
     )
-    client = JimiClient(credentials, tokens, tuning, clock=clock, stats=stats if stats is not None else CallStats())
+    client = JimiClient(
+        credentials, tokens, tuning, clock=clock, stats=stats if stats is not None else CallStats()
+    )
     run = SourceRun(
         client,
         RunWindow(clock(), start, end, catch_up_days, initial_days),

@@ -175,7 +175,10 @@ class CallStats:
                         "device_count": len(key.imeis),
                         "calls": tally.calls,
                         "errors": tally.errors,
-                        **{f"retries_{retry_column(cause)}": tally.retries.get(cause, 0) for cause in RETRY_CAUSES},
+                        **{
+                            f"retries_{retry_column(cause)}": tally.retries.get(cause, 0)
+                            for cause in RETRY_CAUSES
+                        },
                         "rows_returned": tally.rows_returned,
                         "latency_p50_ms": _ms(percentile(tally.latencies_s, 0.50)),
                         "latency_p95_ms": _ms(percentile(tally.latencies_s, 0.95)),

@@ -99,7 +99,9 @@ class JimiClient:
     # -- public calls -------------------------------------------------------------------------
 
     @overload
-    def call(self, method: str, params: Mapping[str, object], context: str = "", decode: None = None) -> dict: ...
+    def call(
+        self, method: str, params: Mapping[str, object], context: str = "", decode: None = None
+    ) -> dict: ...
 
     @overload
     def call(
@@ -185,7 +187,11 @@ class JimiClient:
     # -- transport ----------------------------------------------------------------------------
 
     def _call_with_retries(
-        self, method: str, params: Mapping[str, object], context: str, decode: Callable[[bytes], T] | None = None
+        self,
+        method: str,
+        params: Mapping[str, object],
+        context: str,
+        decode: Callable[[bytes], T] | None = None,
     ) -> dict | T:
         attempt = 1
         while True:

@@ -90,7 +90,9 @@ def load_credentials(**explicit: Unpack[ExplicitCredentials]) -> JimiCredentials
         return configured_credentials(**explicit)
     except ConfigFieldMissingException as exc:
         missing = ", ".join(exc.fields)
-        raise AccountNotConfigured(f"no Jimi account is configured (missing: {missing}): {SETTINGS_HINT}") from None
+        raise AccountNotConfigured(
+            f"no Jimi account is configured (missing: {missing}): {SETTINGS_HINT}"
+        ) from None
 
 
 def credentials_from(
@@ -104,10 +106,17 @@ def credentials_from(
     target: str | None = None,
 ) -> JimiCredentials:
     """Validated credentials; an incomplete account fails naming what is missing (never a value)."""
-    values = (("app_key", app_key), ("app_secret", app_secret), ("user_id", user_id), ("password", password or password_md5))
+    values = (
+        ("app_key", app_key),
+        ("app_secret", app_secret),
+        ("user_id", user_id),
+        ("password", password or password_md5),
+    )
     missing = [name for name, value in values if not value]
     if missing:
-        raise AccountNotConfigured(f"the Jimi account is incomplete (missing: {', '.join(missing)}): {SETTINGS_HINT}")
+        raise AccountNotConfigured(
+            f"the Jimi account is incomplete (missing: {', '.join(missing)}): {SETTINGS_HINT}"
+        )
     if not base_url:
         if not region:
             raise AccountNotConfigured(f"the Jimi account has no region or base_url: {SETTINGS_HINT}")

@@ -100,7 +100,9 @@ def _list_at(shape: Shape, body: bytes) -> bytes:
         rows = node
     else:
         where = ".".join(shape.path)
-        raise JimiResponseError(shape.method, None, f"`{where}` is a {type(node).__name__}, not a list of objects")
+        raise JimiResponseError(
+            shape.method, None, f"`{where}` is a {type(node).__name__}, not a list of objects"
+        )
     canonical: object = rows
     for key in reversed(shape.path):
         canonical = {key: canonical}
@@ -112,8 +114,15 @@ def _list_opens_early(shape: Shape, body: bytes) -> bool:
     the common case; anything else takes the careful path through `_list_at`."""
     head = body[:256]
     if len(shape.path) == 1:
-        return re.search(rb'^\s*\{\s*"code"\s*:\s*"?0"?\s*,(\s*"message"\s*:\s*"[^"]*"\s*,)?\s*"'
-                         + re.escape(shape.path[0].encode()) + rb'"\s*:\s*\[', head) is not None
+        return (
+            re.search(
+                rb'^\s*\{\s*"code"\s*:\s*"?0"?\s*,(\s*"message"\s*:\s*"[^"]*"\s*,)?\s*"'
+                + re.escape(shape.path[0].encode())
+                + rb'"\s*:\s*\[',
+                head,
+            )
+            is not None
+        )
     return False
 
 
@@ -140,7 +149,13 @@ def decode(shape: Shape, body: bytes, key: str | None = None) -> pa.Table:
     read, required = table.num_rows, [name for name in shape.keys if name != shape.key_column]
     table = _without_null_keys(table, required)
     if table.num_rows < read:
-        log.warning("%s: %d of %d rows dropped, missing a key (%s)", shape.method, read - table.num_rows, read, ", ".join(required))
+        log.warning(
+            "%s: %d of %d rows dropped, missing a key (%s)",
+            shape.method,
+            read - table.num_rows,
+            read,
+            ", ".join(required),
+        )
     if early and not table.num_rows:
         # The fast path trusted the list to hold objects, and items that are not read as empty rows: an
         # answer left with none is checked the careful way, which names a list of anything else.
@@ -174,7 +189,9 @@ def _repeated(value: str | None, count: int) -> pa.Array:
         return pa.nulls(count, pa.string())
     data = value.encode("utf-8")
     offsets = np.arange(count + 1, dtype=np.int32) * np.int32(len(data))
-    return pa.Array.from_buffers(pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data * count)])
+    return pa.Array.from_buffers(
+        pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data * count)]
+    )
 
 
 def total_of(body: bytes, *path: str) -> int | None:
@@ -188,7 +205,9 @@ def total_of(body: bytes, *path: str) -> int | None:
         return None
 
 
-def decode_nested(method: str, body: bytes, path: tuple[str, ...], fields: dict, sql: str, keys: tuple[str, ...]) -> pa.Table:
+def decode_nested(
+    method: str, body: bytes, path: tuple[str, ...], fields: dict, sql: str, keys: tuple[str, ...]
+) -> pa.Table:
     """Rows of a list at `path` whose own lists are unnested by `sql` (which selects from `parsed(r)`): an
     alarm event's `fileList`, a fence's bound `imeis`. Key columns are declared non-null, times UTC."""
     try:
@@ -213,9 +232,9 @@ def decode_nested(method: str, body: bytes, path: tuple[str, ...], fields: dict,
     table = _connection().sql(query, params=[orjson.dumps(canonical).decode()]).to_arrow_table()
     schema = pa.schema(
         [
-            (field.with_type(pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(field.type) else field).with_nullable(
-                field.name not in keys
-            )
+            (
+                field.with_type(pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(field.type) else field
+            ).with_nullable(field.name not in keys)
             for field in table.schema
         ]
     )
@@ -228,4 +247,3 @@ def parse_json(method: str, body: bytes) -> object:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise MalformedBody(f"{method}: body is not JSON ({len(body)} bytes)") from None
-

@@ -57,7 +57,9 @@ def pages_until_short(
     return tables
 
 
-def pages_from_total(fetch_page: Callable[[int], tuple[pa.Table, int | None]], page_size: int) -> list[pa.Table]:
+def pages_from_total(
+    fetch_page: Callable[[int], tuple[pa.Table, int | None]], page_size: int
+) -> list[pa.Table]:
     """`fetch_page(page_no)` (from 1) for as many pages as the first page's total says (one when it has none),
     stopping early at an empty page."""
     tables: list[pa.Table] = []

@@ -107,7 +107,6 @@ class SourceRun:
         if state is not None:
             state["polled_until"] = self.window.advance(cursor, stop)
 
-
     def batch_windows(
         self, endpoint: Endpoint, fetch: Callable[[list[str], datetime, datetime], list[pa.Table]]
     ) -> Iterator[pa.Table]:

@@ -52,9 +52,19 @@ REPORT_RETENTION = TRACK_RETENTION
 # How far back a device with no cursor yet starts.
 TRACK_INITIAL_DAYS = 2
 ALL_METHODS: tuple[str, ...] = (
-    TOKEN_GET, TOKEN_REFRESH, DEVICE_LIST, DEVICE_DETAIL, GROUP_LIST, LOCATION_LIST, TRACK_LIST, TRACK_MILEAGE,
-    PARKING, ALARM_LIST, OBD_LIST, OBD_FAULT,
-)  # fmt: skip
+    TOKEN_GET,
+    TOKEN_REFRESH,
+    DEVICE_LIST,
+    DEVICE_DETAIL,
+    GROUP_LIST,
+    LOCATION_LIST,
+    TRACK_LIST,
+    TRACK_MILEAGE,
+    PARKING,
+    ALARM_LIST,
+    OBD_LIST,
+    OBD_FAULT,
+)
 
 # Batch endpoints: the spec allows 100 IMEIs, production saw 50 (discrepancy 14): stay at 50.
 IMEI_BATCH = 50
@@ -76,8 +86,14 @@ CATCH_UP_DAYS = 7
 # Seconds per call before the HTTP read gives up; track.list was seen taking ~137 s in production.
 DEFAULT_TIMEOUT_S = 30.0
 # The reports cover many devices and up to a month per call: give them time before calling it a hang.
-METHOD_TIMEOUT_S = {TRACK_LIST: 300.0, TRACK_MILEAGE: 120.0, PARKING: 120.0, ALARM_LIST: 120.0, OBD_LIST: 120.0,
-                    OBD_FAULT: 120.0}  # fmt: skip
+METHOD_TIMEOUT_S = {
+    TRACK_LIST: 300.0,
+    TRACK_MILEAGE: 120.0,
+    PARKING: 120.0,
+    ALARM_LIST: 120.0,
+    OBD_LIST: 120.0,
+    OBD_FAULT: 120.0,
+}
 
 # -- media, platform geofences, TAG locations and commands (read-only methods) ----------------------------
 MEDIA_URL = "jimi.device.jimi.media.URL"

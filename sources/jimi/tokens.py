@@ -37,7 +37,9 @@ class Token:
         try:
             lifetime = int(float(result.get("expiresIn") or settings.TOKEN_LIFETIME_S))
         except (TypeError, ValueError):
-            raise JimiResponseError(settings.TOKEN_GET, None, "token answer has a non-numeric expiresIn") from None
+            raise JimiResponseError(
+                settings.TOKEN_GET, None, "token answer has a non-numeric expiresIn"
+            ) from None
         access = str(result["accessToken"])
         return cls(access, str(result.get("refreshToken") or access), now + timedelta(seconds=lifetime), now)
 
@@ -64,9 +66,7 @@ class TokenCache:
         self.min_login_interval_s = min_login_interval_s
         self.clock = clock
 
-    def get_or_acquire(
-        self, acquire: Callable[[Token | None], Token], invalid: Token | None = None
-    ) -> Token:
+    def get_or_acquire(self, acquire: Callable[[Token | None], Token], invalid: Token | None = None) -> Token:
         """The cached token if it is still good (and not the one the API just refused), else a new one.
 
         Acquisition happens under the lock, so two processes never log in at once, and never twice within

@@ -46,7 +46,9 @@ class RunWindow:
     def bounded(self) -> bool:
         return self.start is not None or self.end is not None
 
-    def range_for(self, cursor: str | None, lookback: timedelta, retention: timedelta | None = None) -> tuple[datetime, datetime]:
+    def range_for(
+        self, cursor: str | None, lookback: timedelta, retention: timedelta | None = None
+    ) -> tuple[datetime, datetime]:
         """The [begin, end) to read for one cursor (a key's `polled_until`, ISO text, or None)."""
         floor = self.now - retention if retention else None
         if self.bounded:
@@ -92,7 +94,9 @@ Task = tuple[str, datetime, datetime]
 
 def window_tasks(plans: dict[str, tuple[datetime, datetime]], span: timedelta) -> list[Task]:
     """(imei, lo, hi) for every window of every device's [begin, stop), round-robin, longest first."""
-    per_device = [[(imei, lo, hi) for lo, hi in split(begin, stop, span)] for imei, (begin, stop) in plans.items()]
+    per_device = [
+        [(imei, lo, hi) for lo, hi in split(begin, stop, span)] for imei, (begin, stop) in plans.items()
+    ]
     dealt = [task for round_ in zip_longest(*per_device) for task in round_ if task is not None]
     # sorted() is stable: equal spans keep their round-robin order.
     return sorted(dealt, key=lambda task: task[1] - task[2])

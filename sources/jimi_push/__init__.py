@@ -40,7 +40,9 @@ __all__ = ["LandedBatch", "jimi_push_source", "read_landed"]
 
 
 @dlt.source(name="jimi_push", max_table_nesting=0)
-def jimi_push_source(files: Sequence[str] = (), batch_id: str = "", landed: Any = None) -> list[dlt.sources.DltResource]:
+def jimi_push_source(
+    files: Sequence[str] = (), batch_id: str = "", landed: Any = None
+) -> list[dlt.sources.DltResource]:
     """The push tables for landed `files` (paths), or for an already read `landed` batch (a LandedBatch)."""
     cache: dict[str, LandedBatch] = {}
 
@@ -55,7 +57,9 @@ def jimi_push_source(files: Sequence[str] = (), batch_id: str = "", landed: Any 
             if table is not None and table.num_rows:
                 yield table
 
-        return dlt.resource(rows, name=name, primary_key=settings.PRIMARY_KEYS[name], write_disposition="merge")
+        return dlt.resource(
+            rows, name=name, primary_key=settings.PRIMARY_KEYS[name], write_disposition="merge"
+        )
 
     def ledger() -> Iterator[pa.Table]:
         if batch().files:
@@ -63,6 +67,11 @@ def jimi_push_source(files: Sequence[str] = (), batch_id: str = "", landed: Any 
 
     resources = [table_resource(name) for name in settings.TABLES if name != settings.FILES_TABLE]
     resources.append(
-        dlt.resource(ledger, name=settings.FILES_TABLE, primary_key=settings.PRIMARY_KEYS[settings.FILES_TABLE], write_disposition="merge")
+        dlt.resource(
+            ledger,
+            name=settings.FILES_TABLE,
+            primary_key=settings.PRIMARY_KEYS[settings.FILES_TABLE],
+            write_disposition="merge",
+        )
     )
     return resources

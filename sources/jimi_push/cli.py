@@ -57,4 +57,6 @@ def serve(host: str, port: int, landing: Path, max_body_bytes: int, flush: str |
         click.echo("jimi-push: syncfs is not available here; use --flush fsync", err=True)
         sys.exit(2)
     log.info("Jimi push receiver on http://%s:%d landing in %s", host, port, landing.resolve())
-    run_server(landing.resolve(), token, host=host, port=port, max_body_bytes=max_body_bytes, use_syncfs=use_syncfs)
+    run_server(
+        landing.resolve(), token, host=host, port=port, max_body_bytes=max_body_bytes, use_syncfs=use_syncfs
+    )

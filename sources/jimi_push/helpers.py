@@ -94,7 +94,9 @@ def _read_envelopes(connection: duckdb.DuckDBPyConnection, files: Sequence[Path]
     unreadable = {}
     for file in files:
         try:
-            connection.execute("insert into envelopes select filename, content from read_text(?)", [str(file)])
+            connection.execute(
+                "insert into envelopes select filename, content from read_text(?)", [str(file)]
+            )
         except duckdb.Error as exc:
             unreadable[file] = f"not readable as UTF-8 text ({type(exc).__name__})"
     return unreadable
@@ -131,7 +133,9 @@ def read_landed(files: Sequence[Path]) -> LandedBatch:
         by_name = {str(file): file for file in files}
         batch.quarantined.update({by_name[name]: reason for name, reason in rejected if reason})
         connection.execute("create temp table rejected (file varchar)")
-        connection.execute("insert into rejected select unnest(?::varchar[])", [[str(file) for file in batch.quarantined]])
+        connection.execute(
+            "insert into rejected select unnest(?::varchar[])", [[str(file) for file in batch.quarantined]]
+        )
         connection.execute(EXPLODE)
         batch.items = connection.execute("select count(*) from items").fetchall()[0][0]
         connection.execute("create temp table routed (landing_file varchar, idx bigint, reason varchar)")
@@ -140,10 +144,14 @@ def read_landed(files: Sequence[Path]) -> LandedBatch:
             columns = [name for name in family.columns if name not in DROPPED]
             columns += ["received_at", "landing_file", "raw_json"]
             key = settings.PRIMARY_KEYS[family.table]
-            table = _keyed(connection.sql(_latest("typed where _reason is null", key, columns)).to_arrow_table(), key)
+            table = _keyed(
+                connection.sql(_latest("typed where _reason is null", key, columns)).to_arrow_table(), key
+            )
             if table.num_rows:
                 batch.tables[family.table] = table
-            connection.execute("insert into routed select distinct landing_file, idx, _reason from typed where _reason is not null")
+            connection.execute(
+                "insert into routed select distinct landing_file, idx, _reason from typed where _reason is not null"
+            )
             connection.execute("drop table typed")
         batch.routed = connection.execute("select count(*) from routed").fetchall()[0][0]
         other = _other_pushes(connection)

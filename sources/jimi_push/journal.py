@@ -67,7 +67,9 @@ def read_records(blob: bytes) -> Iterator[Entry]:
 def _safe(folder: str, name: str) -> bool:
     # Replayed names become paths: only `<push path>/<YYYY-MM-DD>` and a plain `.json` file name.
     path, _, day = folder.partition("/")
-    return path in settings.PUSH_PATHS and _DAY.fullmatch(day) is not None and _NAME.fullmatch(name) is not None
+    return (
+        path in settings.PUSH_PATHS and _DAY.fullmatch(day) is not None and _NAME.fullmatch(name) is not None
+    )
 
 
 class Journal:

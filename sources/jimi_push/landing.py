@@ -49,7 +49,9 @@ _libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
 SYNCFS_AVAILABLE = _libc is not None and hasattr(_libc, "syncfs")
 
 
-def envelope(path: str, received_at: datetime, item_id: str, items_json: bytes, item_count: int, fields: dict[str, str]) -> bytes:
+def envelope(
+    path: str, received_at: datetime, item_id: str, items_json: bytes, item_count: int, fields: dict[str, str]
+) -> bytes:
     """The landed document. `items_json` is embedded byte for byte, so items stay exactly as received."""
     head = orjson.dumps(
         {
@@ -81,7 +83,13 @@ class Payload:
 
     def entry(self) -> Entry:
         """(folder, file name, envelope): what is landed, and what the journal records."""
-        return self.folder_name, self.name, envelope(self.path, self.received_at, self.item_id, self.items_json, self.item_count, self.fields)
+        return (
+            self.folder_name,
+            self.name,
+            envelope(
+                self.path, self.received_at, self.item_id, self.items_json, self.item_count, self.fields
+            ),
+        )
 
 
 def _write(temporary: str, data: bytes, sync: bool, fresh: bool = True) -> None:
@@ -99,10 +107,14 @@ def _write(temporary: str, data: bytes, sync: bool, fresh: bool = True) -> None:
 
 def commit(root: Path, payloads: list[Payload], use_syncfs: bool = SYNCFS_AVAILABLE) -> list[Path]:
     """Make `payloads` durable in the landing folder; returns their files (same order). Blocking."""
-    return [Path(target) for target in land_entries(root, [payload.entry() for payload in payloads], use_syncfs)]
+    return [
+        Path(target) for target in land_entries(root, [payload.entry() for payload in payloads], use_syncfs)
+    ]
 
 
-def land_entries(root: Path, entries: list[Entry], use_syncfs: bool = SYNCFS_AVAILABLE, fresh: bool = True) -> list[str]:
+def land_entries(
+    root: Path, entries: list[Entry], use_syncfs: bool = SYNCFS_AVAILABLE, fresh: bool = True
+) -> list[str]:
     """Write (folder, name, envelope) entries as landed files, durably; returns their paths (same order).
 
     `fresh=False` when replaying a journal: the crashed receiver may have left the same temporary files.
@@ -147,7 +159,14 @@ def place(root: Path, entries: list[Entry], temporaries: list[str], flush: bool)
     return targets
 
 
-def land(root: Path, path: str, items_json: bytes, item_count: int, fields: dict[str, str], now: datetime | None = None) -> Path:
+def land(
+    root: Path,
+    path: str,
+    items_json: bytes,
+    item_count: int,
+    fields: dict[str, str],
+    now: datetime | None = None,
+) -> Path:
     """Store one accepted payload durably; returns the landed file. Blocking."""
     if now is None:
         payload = Payload(path, items_json, item_count, fields)

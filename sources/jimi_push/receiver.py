@@ -72,7 +72,13 @@ async def parse_form(headers: Headers, body: bytes) -> list[tuple[str, str]]:
         except ValueError:  # UnicodeDecodeError included
             raise Refused(400, "the form is not valid UTF-8 urlencoded data") from None
     if media_type == "multipart/form-data":
-        parser = MultiPartParser(headers, _once(body), max_files=0, max_fields=settings.MAX_FORM_FIELDS, max_part_size=len(body) + 1)
+        parser = MultiPartParser(
+            headers,
+            _once(body),
+            max_files=0,
+            max_fields=settings.MAX_FORM_FIELDS,
+            max_part_size=len(body) + 1,
+        )
         try:
             form = await parser.parse()
         except (MultiPartException, ValueError, KeyError):
@@ -128,7 +134,13 @@ async def respond(send, status: int, body: bytes) -> None:
 class PushReceiver:
     """The ASGI app for one landing folder and one push token."""
 
-    def __init__(self, landing: Path, token: str, max_body_bytes: int = settings.MAX_BODY_BYTES, use_syncfs: bool = SYNCFS_AVAILABLE) -> None:
+    def __init__(
+        self,
+        landing: Path,
+        token: str,
+        max_body_bytes: int = settings.MAX_BODY_BYTES,
+        use_syncfs: bool = SYNCFS_AVAILABLE,
+    ) -> None:
         if not token:
             raise ValueError(f"no push token configured (set {settings.TOKEN_ENV})")
         self.landing = Path(landing)
@@ -165,7 +177,9 @@ class PushReceiver:
     async def push(self, path: str, scope, receive) -> tuple[int, str]:
         headers = Headers(raw=scope["headers"])
         try:
-            body = await read_body(receive, headers.get("content-length", "").encode() or None, self.max_body_bytes)
+            body = await read_body(
+                receive, headers.get("content-length", "").encode() or None, self.max_body_bytes
+            )
             pairs = await parse_form(headers, body)
             check_token(single(pairs, "token"), self._token)
             items, count = check_items(path, single(pairs, "data_list"))
@@ -196,6 +210,11 @@ class PushReceiver:
                 return
 
 
-def create_app(landing: Path, token: str, max_body_bytes: int = settings.MAX_BODY_BYTES, use_syncfs: bool = SYNCFS_AVAILABLE) -> PushReceiver:
+def create_app(
+    landing: Path,
+    token: str,
+    max_body_bytes: int = settings.MAX_BODY_BYTES,
+    use_syncfs: bool = SYNCFS_AVAILABLE,
+) -> PushReceiver:
     """The receiver for one landing folder and one push token."""
     return PushReceiver(landing, token, max_body_bytes, use_syncfs)

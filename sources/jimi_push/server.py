@@ -39,7 +39,9 @@ def serve(
 
 
 @contextmanager
-def running_receiver(landing: Path, token: str, host: str = "127.0.0.1", max_body_bytes: int = settings.MAX_BODY_BYTES) -> Iterator[str]:
+def running_receiver(
+    landing: Path, token: str, host: str = "127.0.0.1", max_body_bytes: int = settings.MAX_BODY_BYTES
+) -> Iterator[str]:
     """Serve on a free port in a background thread; yields the base URL once `/health` answers."""
     landing.mkdir(parents=True, exist_ok=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

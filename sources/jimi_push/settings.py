@@ -120,4 +120,3 @@ SENSOR_INTERVAL_S = 15
 # At most this many files per claimed batch (the orchestration's `JIMI_PUSH_BATCH_FILES` overrides it).
 BATCH_MAX_FILES = 5000
 MAX_AUTOMATIC_ATTEMPTS = 3
-

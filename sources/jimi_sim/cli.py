@@ -96,9 +96,14 @@ def shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_settings(
-    now: str | None, traces: tuple[str, ...], exact: bool, shape_items: tuple[str, ...],
-    fault_items: tuple[str, ...], silence_items: tuple[str, ...] = (), **options: object,
-) -> SimSettings:  # fmt: skip
+    now: str | None,
+    traces: tuple[str, ...],
+    exact: bool,
+    shape_items: tuple[str, ...],
+    fault_items: tuple[str, ...],
+    silence_items: tuple[str, ...] = (),
+    **options: object,
+) -> SimSettings:
     """SimSettings from the shared options over the environment (options win)."""
     from sources.jimi_sim.api.shapes import parse_shapes
     from sources.jimi_sim.faults import parse_faults
@@ -128,16 +133,27 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, type=int, show_default=True)
 @shared_options
-@click.option("--latency-profile", "latency_profile_name", type=click.Choice(sorted(LATENCY_PROFILES)), default=None,
-              show_default="JIMI_SIM_LATENCY_PROFILE or none", help="Per-method artificial latency.")  # fmt: skip
+@click.option(
+    "--latency-profile",
+    "latency_profile_name",
+    type=click.Choice(sorted(LATENCY_PROFILES)),
+    default=None,
+    show_default="JIMI_SIM_LATENCY_PROFILE or none",
+    help="Per-method artificial latency.",
+)
 @click.option(
     "--latency", "latency_items", multiple=True, help="METHOD=SECONDS; repeatable, over the profile."
 )
 @click.option(
     "--max-calls-per-s", type=float, default=None, show_default="JIMI_SIM_MAX_CALLS_PER_S or 20 (0 = off)"
 )
-@click.option("--hang-s", type=float, default=None, show_default="JIMI_SIM_HANG_S or 330",
-              help="How long a hang fault holds a request.")  # fmt: skip
+@click.option(
+    "--hang-s",
+    type=float,
+    default=None,
+    show_default="JIMI_SIM_HANG_S or 330",
+    help="How long a hang fault holds a request.",
+)
 def serve(
     host: str, port: int, latency_profile_name: str | None, latency_items: tuple[str, ...], **options: Any
 ) -> None:
@@ -150,14 +166,23 @@ def serve(
         latency.update(parse_latency(",".join(latency_items)) if latency_items else {})
         settings = replace(settings, latency_s=latency)
     _logging()
-    log.info("Jimi simulator on http://%s:%d/route/rest serving %d devices (seed %d)", host, port,
-             len(settings.traces) + settings.devices, settings.seed)  # fmt: skip
+    log.info(
+        "Jimi simulator on http://%s:%d/route/rest serving %d devices (seed %d)",
+        host,
+        port,
+        len(settings.traces) + settings.devices,
+        settings.seed,
+    )
     run_server(settings, host=host, port=port)
 
 
 @main.command()
-@click.option("--to", "targets", multiple=True, help="Receiver base URL (POSTs go to URL/pushgps, ...); a "
-              "second --to with a time ends the window.")  # fmt: skip
+@click.option(
+    "--to",
+    "targets",
+    multiple=True,
+    help="Receiver base URL (POSTs go to URL/pushgps, ...); a second --to with a time ends the window.",
+)
 @click.option("--url", default=None, help="Receiver base URL (same as the first --to).")
 @click.option("--token", default=None, help="Push token sent with every batch (default: --push-token).")
 @click.option("--from", "start", default=None, help="Replay arrivals from this UTC time.")
@@ -172,9 +197,21 @@ def serve(
 @click.option("--concurrency", type=int, default=4, show_default=True)
 @click.option("--family", "families", multiple=True, help="Only these families (pushgps, pushalarm, ...).")
 @shared_options
-def push(targets: tuple[str, ...], url: str | None, token: str | None, start: str | None, end: str | None,
-         live: bool, poll_s: float, duration_s: float | None, retry_interval: float, retries: int,
-         concurrency: int, families: tuple[str, ...], **options: Any) -> None:  # fmt: skip
+def push(
+    targets: tuple[str, ...],
+    url: str | None,
+    token: str | None,
+    start: str | None,
+    end: str | None,
+    live: bool,
+    poll_s: float,
+    duration_s: float | None,
+    retry_interval: float,
+    retries: int,
+    concurrency: int,
+    families: tuple[str, ...],
+    **options: Any,
+) -> None:
     """POST every push family to a receiver: a past window (--from/--until) or live (--live)."""
     from sources.jimi_sim.push.feed import FAMILIES
     from sources.jimi_sim.push.sender import PushSender
@@ -188,8 +225,15 @@ def push(targets: tuple[str, ...], url: str | None, token: str | None, start: st
     if not live and not (start and end):
         raise click.UsageError("give a window (--from TIME --until TIME) or --live")
     settings = build_settings(**options)
-    sender = PushSender(settings, base, token, families=families or FAMILIES, retry_interval_s=retry_interval,
-                        retries=retries, concurrency=concurrency)  # fmt: skip
+    sender = PushSender(
+        settings,
+        base,
+        token,
+        families=families or FAMILIES,
+        retry_interval_s=retry_interval,
+        retries=retries,
+        concurrency=concurrency,
+    )
     _logging()
     log.info(
         "pushing %s for %d devices to %s",

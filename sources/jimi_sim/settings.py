@@ -168,8 +168,16 @@ def _parse_env_value(name: str, raw: str) -> object:
     text = raw.strip()
     if name in ("seed", "devices"):
         return int(text)
-    if name in ("token_get_min_interval_s", "max_calls_per_s", "late_share", "late_median_s", "late_max_s",
-                "duplicate_share", "disorder_share", "hang_s"):  # fmt: skip
+    if name in (
+        "token_get_min_interval_s",
+        "max_calls_per_s",
+        "late_share",
+        "late_median_s",
+        "late_max_s",
+        "duplicate_share",
+        "disorder_share",
+        "hang_s",
+    ):
         return float(text)
     if name == "shapes":
         return parse_shapes(text)

@@ -34,7 +34,10 @@ def small_pipeline(tmp_path: Path, name: str, destination: Destination | None = 
     """A pipeline into `tmp_path/warehouse.duckdb`, its working folder under `tmp_path`."""
     destination = destination or dlt.destinations.duckdb(credentials=str(tmp_path / "warehouse.duckdb"))
     return dlt.pipeline(
-        pipeline_name=name, destination=destination, dataset_name="raw", pipelines_dir=str(tmp_path / "pipelines")
+        pipeline_name=name,
+        destination=destination,
+        dataset_name="raw",
+        pipelines_dir=str(tmp_path / "pipelines"),
     )
 
 
@@ -57,7 +60,9 @@ def extract_and_normalize(pipeline: dlt.Pipeline, table: str = "items", rows: li
 def test_installed_dlt_is_the_release_every_workaround_names():
     assert dlt.__version__.split(".")[:2] == WRITTEN_AGAINST.split(".")
     assert f"written against dlt {WRITTEN_AGAINST}" in dlt_workarounds.__doc__
-    assert [f"dlt {WRITTEN_AGAINST}" in (workaround.__doc__ or "") for workaround in WORKAROUNDS] == [True] * 4
+    assert [f"dlt {WRITTEN_AGAINST}" in (workaround.__doc__ or "") for workaround in WORKAROUNDS] == [
+        True
+    ] * 4
 
 
 # --- memoize_capabilities ----------------------------------------------------------------------------------
@@ -66,8 +71,10 @@ def test_installed_dlt_is_the_release_every_workaround_names():
 def test_dlt_capabilities_take_the_config_and_naming_that_memoize_capabilities_passes_on():
     parameters = inspect.signature(Destination.capabilities).parameters
     assert [(name, parameter.default) for name, parameter in parameters.items()] == [
-        ("self", inspect.Parameter.empty), ("config", None), ("naming", None),
-    ]  # fmt: skip
+        ("self", inspect.Parameter.empty),
+        ("config", None),
+        ("naming", None),
+    ]
     assert callable(DestinationCapabilitiesContext.copy)
 
 
@@ -92,7 +99,9 @@ def test_dlt_computes_plain_capabilities_many_times_per_run_and_memoized_once(tm
     assert plain_calls.count("plain") > 1
 
     memoized, memo_calls = counted(dlt.destinations.duckdb(credentials=str(tmp_path / "warehouse.duckdb")))
-    small_pipeline(tmp_path, "memoized", memoize_capabilities(memoized)).run(dlt.resource(ROWS, name="memo_items"))
+    small_pipeline(tmp_path, "memoized", memoize_capabilities(memoized)).run(
+        dlt.resource(ROWS, name="memo_items")
+    )
     assert memo_calls.count("plain") == 1
     assert query(tmp_path, "select id, name from raw.memo_items order by id") == [(1, "a"), (2, "b")]
 
@@ -115,11 +124,14 @@ def test_dlt_pipeline_takes_no_argument_for_the_two_settings_without_state_round
     settings = {"restore_from_destination", "enable_runtime_trace"}
     assert settings & set(inspect.signature(dlt.pipeline).parameters) == set()
     assert {name: PipelineConfiguration.__dataclass_fields__[name].default for name in settings} == {
-        "restore_from_destination": True, "enable_runtime_trace": True,
-    }  # fmt: skip
+        "restore_from_destination": True,
+        "enable_runtime_trace": True,
+    }
 
 
-def test_without_state_round_trips_stores_no_state_and_keeps_no_trace_where_a_plain_pipeline_does(tmp_path: Path):
+def test_without_state_round_trips_stores_no_state_and_keeps_no_trace_where_a_plain_pipeline_does(
+    tmp_path: Path,
+):
     plain = small_pipeline(tmp_path, "plain")
     extract_and_normalize(plain, "plain_items")
     plain.load()

@@ -12,10 +12,30 @@ from sources.jimi.signing import format_time
 from sources.jimi_sim.api.shapes import parse_shapes
 
 LOCATION_KEYS = {
-    "imei", "deviceName", "icon", "status", "posType", "lat", "lng", "gpsTime", "hbTime", "accStatus", "speed",
-    "direction", "gpsNum", "gpsSignal", "activationFlag", "expireFlag", "electQuantity", "powerValue",
-    "batteryPowerVal", "temperature", "trackerOil", "locDesc", "currentMileage",
-}  # fmt: skip
+    "imei",
+    "deviceName",
+    "icon",
+    "status",
+    "posType",
+    "lat",
+    "lng",
+    "gpsTime",
+    "hbTime",
+    "accStatus",
+    "speed",
+    "direction",
+    "gpsNum",
+    "gpsSignal",
+    "activationFlag",
+    "expireFlag",
+    "electQuantity",
+    "powerValue",
+    "batteryPowerVal",
+    "temperature",
+    "trackerOil",
+    "locDesc",
+    "currentMileage",
+}
 B, E = format_time(NOW - timedelta(days=2)), format_time(NOW)
 
 

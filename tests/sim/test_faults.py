@@ -101,11 +101,25 @@ def _signed(settings: SimSettings, method: str, **private: str) -> dict[str, str
 
 
 def test_server_resets_and_hangs_connections_when_faults_fire_over_http() -> None:
-    settings = SimSettings(devices=2, max_calls_per_s=0, hang_s=3.0, faults=parse_faults(
-        f"reset=1@{LIST},hang=1@jimi.device.group.list"), token_get_min_interval_s=0, **EXACT)  # fmt: skip
+    settings = SimSettings(
+        devices=2,
+        max_calls_per_s=0,
+        hang_s=3.0,
+        faults=parse_faults(f"reset=1@{LIST},hang=1@jimi.device.group.list"),
+        token_get_min_interval_s=0,
+        **EXACT,
+    )
     with running_simulator(settings, app=create_app(settings)) as url, httpx.Client(timeout=1.0) as client:
-        token = client.post(url, data=_signed(settings, "jimi.oauth.token.get", user_id="sim_fleet",
-                            user_pwd_md5=password_md5("sim-password"), expires_in="600")).json()["result"]["accessToken"]  # fmt: skip
+        token = client.post(
+            url,
+            data=_signed(
+                settings,
+                "jimi.oauth.token.get",
+                user_id="sim_fleet",
+                user_pwd_md5=password_md5("sim-password"),
+                expires_in="600",
+            ),
+        ).json()["result"]["accessToken"]
         with pytest.raises(httpx.TransportError):
             client.post(url, data=_signed(settings, LIST, access_token=token, target="sim_fleet"))
         with pytest.raises(httpx.ReadTimeout):

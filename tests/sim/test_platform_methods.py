@@ -40,18 +40,35 @@ def _media(sim: Sim, index: int, **params: object) -> dict:
 def test_media_url_lists_front_videos_newest_first_as_spec_types_them(sim: Sim) -> None:
     body = _media(sim, DASHCAM, page_size=1000)
     rows = body["result"]
-    files = device_media(sim.fleet, sim.fleet.devices[DASHCAM], NOW - timedelta(days=2), NOW + timedelta(seconds=1))
+    files = device_media(
+        sim.fleet, sim.fleet.devices[DASHCAM], NOW - timedelta(days=2), NOW + timedelta(seconds=1)
+    )
     expected = [f for f in files if f.camera == 1 and f.media_type == 2]
     assert set(body) == {"code", "message", "result"} and len(rows) == len(expected) > 5
     assert [row["create_time"] for row in rows] == sorted((f.created for f in expected), reverse=True)
     for row in rows:
-        assert set(row) == {"thumb_URL", "file_URL", "create_time", "mime_type", "media_type", "alarm_time", "camera", "file_size"}
-        assert type(row["create_time"]) is int and type(row["alarm_time"]) is int and type(row["file_size"]) is str
+        assert set(row) == {
+            "thumb_URL",
+            "file_URL",
+            "create_time",
+            "mime_type",
+            "media_type",
+            "alarm_time",
+            "camera",
+            "file_size",
+        }
+        assert (
+            type(row["create_time"]) is int
+            and type(row["alarm_time"]) is int
+            and type(row["file_size"]) is str
+        )
         assert (row["camera"], row["media_type"], row["mime_type"]) == (0, 2, "video/mp4")
 
 
 def test_media_url_pages_zero_based_without_overlap(sim: Sim) -> None:
-    everything = [row["file_URL"] for row in _media(sim, DASHCAM, camera=3, media_type=3, page_size=1000)["result"]]
+    everything = [
+        row["file_URL"] for row in _media(sim, DASHCAM, camera=3, media_type=3, page_size=1000)["result"]
+    ]
     paged = []
     for page_no in range(100):
         page = _media(sim, DASHCAM, camera=3, media_type=3, page_no=page_no, page_size=7)["result"]
@@ -59,7 +76,10 @@ def test_media_url_pages_zero_based_without_overlap(sim: Sim) -> None:
         if len(page) < 7:
             break
     assert paged == everything and len(set(everything)) == len(everything) > 14
-    assert _media(sim, DASHCAM, camera=3, media_type=3)["result"] == _media(sim, DASHCAM, camera=3, media_type=3, page_size=1000)["result"][:10]
+    assert (
+        _media(sim, DASHCAM, camera=3, media_type=3)["result"]
+        == _media(sim, DASHCAM, camera=3, media_type=3, page_size=1000)["result"][:10]
+    )
 
 
 def test_media_url_uses_jimi_api_md_types_when_doc_shape(doc: Sim) -> None:
@@ -79,16 +99,35 @@ def test_media_url_refuses_bad_parameters_with_documented_codes(sim: Sim) -> Non
 
 
 def _events(sim: Sim, **params: object) -> dict:
-    base = {"imeis": _imei(sim, DASHCAM), "media_type": 3, "start_time": B, "end_time": E, "page_no": 1, "page_size": 1000}
+    base = {
+        "imeis": _imei(sim, DASHCAM),
+        "media_type": 3,
+        "start_time": B,
+        "end_time": E,
+        "page_no": 1,
+        "page_size": 1000,
+    }
     return sim.call("jimi.device.media.event.URL", access_token=sim.token(), **{**base, **params})
 
 
 def test_media_events_attach_a_clip_per_camera_to_every_dvr_alarm(sim: Sim) -> None:
     body = _events(sim)
-    assert body["result"] is None and set(body["data"]) == {"currentPage", "pageSize", "startRow", "endRow", "totalRecord", "totalPage", "result"}
+    assert body["result"] is None and set(body["data"]) == {
+        "currentPage",
+        "pageSize",
+        "startRow",
+        "endRow",
+        "totalRecord",
+        "totalPage",
+        "result",
+    }
     events = body["data"]["result"]
     device = sim.fleet.devices[DASHCAM]
-    alarms = [a for a in sim.fleet.records.alarms(device.imei, NOW - timedelta(days=2, seconds=20), NOW) if a.type_id in EVENT_TYPES]
+    alarms = [
+        a
+        for a in sim.fleet.records.alarms(device.imei, NOW - timedelta(days=2, seconds=20), NOW)
+        if a.type_id in EVENT_TYPES
+    ]
     assert body["data"]["totalRecord"] == len(events) > 3
     assert {(e["alarm_time"], e["event_type_id"]) for e in events} <= {(a.epoch, a.type_id) for a in alarms}
     for event in events:
@@ -118,7 +157,15 @@ def test_media_events_come_as_result_array_when_doc_shape(doc: Sim) -> None:
 
 def test_media_events_refuse_missing_paging_and_too_many_imeis(sim: Sim) -> None:
     token = sim.token()
-    body = sim.call("jimi.device.media.event.URL", access_token=token, imeis=_imei(sim, DASHCAM), media_type=3, start_time=B, end_time=E, page_no=1)
+    body = sim.call(
+        "jimi.device.media.event.URL",
+        access_token=token,
+        imeis=_imei(sim, DASHCAM),
+        media_type=3,
+        start_time=B,
+        end_time=E,
+        page_no=1,
+    )
     assert_refused(body, 1001, contains="page_size")
     too_many = ",".join(f"8692470600{k:05d}" for k in range(51))
     assert_refused(_events(sim, imeis=too_many), 1001, contains="at most 50")
@@ -132,18 +179,36 @@ def test_fence_list_pages_at_most_50_with_total_as_spec(sim: Sim) -> None:
     body = _fences(sim, page_size=50)
     book = fence_book(sim.fleet).active()
     assert body["result"]["total"] == len(book) == 9 and len(body["result"]["rows"]) == 9
-    assert [row["fence_id"] for row in _fences(sim)["result"]["rows"]] == [f.fence_id for f in book]  # default 10
+    assert [row["fence_id"] for row in _fences(sim)["result"]["rows"]] == [
+        f.fence_id for f in book
+    ]  # default 10
     pages = [_fences(sim, page_no=n, page_size=4)["result"]["rows"] for n in (1, 2, 3, 4)]
     assert [len(page) for page in pages] == [4, 4, 1, 0]
     row = body["result"]["rows"][0]
-    assert set(row) == {"fence_id", "fence_name", "fence_type", "fence_color", "coordinates", "radius", "description",
-                        "imeis", "alert_type", "stay_time_out", "stay_time_in", "account"}  # fmt: skip
+    assert set(row) == {
+        "fence_id",
+        "fence_name",
+        "fence_type",
+        "fence_color",
+        "coordinates",
+        "radius",
+        "description",
+        "imeis",
+        "alert_type",
+        "stay_time_out",
+        "stay_time_in",
+        "account",
+    }
     assert (row["fence_type"], row["radius"], row["alert_type"]) == ("circle", "600", "in,out")
     polygon = next(r for r in body["result"]["rows"] if r["fence_type"] == "polygon")
     assert polygon["radius"] == "" and 5 <= polygon["coordinates"].count(";") + 1 <= 7
     assert_refused(_fences(sim, page_size=51), 1001, contains="page_size")
     assert_refused(_fences(sim, page_no=0), 1001, contains="page_no")
-    assert_refused(sim.call("jimi.open.platform.fence.list", access_token=sim.token(), account="other"), 1100, "Business exception ")
+    assert_refused(
+        sim.call("jimi.open.platform.fence.list", access_token=sim.token(), account="other"),
+        1100,
+        "Business exception ",
+    )
 
 
 def test_fence_list_total_is_a_string_when_table_shape(doc: Sim) -> None:
@@ -181,25 +246,47 @@ def test_tag_location_answers_newest_fix_for_tags_and_1100_for_others(sim: Sim, 
     body = sim.call("jimi.device.location.getTagMsg", access_token=token, imei=_imei(sim, TAG))
     (row,) = body["result"]
     assert set(row) == {"lng", "lat", "gpsTime", "directions", "gpsSpeed", "positionType", "gpsNum"}
-    assert type(row["gpsTime"]) is int and row["positionType"] in ("1", "5") and type(row["directions"]) is str
-    both = sim.call("jimi.device.location.getTagMsg", access_token=token, imeis=f"{_imei(sim, TAG)},{_imei(sim, 14)}")
+    assert (
+        type(row["gpsTime"]) is int and row["positionType"] in ("1", "5") and type(row["directions"]) is str
+    )
+    both = sim.call(
+        "jimi.device.location.getTagMsg", access_token=token, imeis=f"{_imei(sim, TAG)},{_imei(sim, 14)}"
+    )
     assert len(both["result"]) == 2 and both["result"][0] == row
-    assert_refused(sim.call("jimi.device.location.getTagMsg", access_token=token, imei=_imei(sim, PLAIN)), 1100)
-    (text,) = doc.call("jimi.device.location.getTagMsg", access_token=doc.token(), imei=_imei(doc, TAG))["result"]
-    assert TIME_RE.match(text["gpsTime"]) and text["positionType"] in ("GPS", "BEACON") and "directions" not in text
+    assert_refused(
+        sim.call("jimi.device.location.getTagMsg", access_token=token, imei=_imei(sim, PLAIN)), 1100
+    )
+    (text,) = doc.call("jimi.device.location.getTagMsg", access_token=doc.token(), imei=_imei(doc, TAG))[
+        "result"
+    ]
+    assert (
+        TIME_RE.match(text["gpsTime"])
+        and text["positionType"] in ("GPS", "BEACON")
+        and "directions" not in text
+    )
 
 
 def test_instruction_list_and_results_as_spec_and_as_booleans(sim: Sim, doc: Sim) -> None:
     token = sim.token()
     templates = sim.call("jimi.open.instruction.list", access_token=token, imei=_imei(sim, DASHCAM))["result"]
-    assert {t["id"] for t in templates} >= {81, 96, 99, 201, 202} and all(t["isOffLine"] in ("0", "1") for t in templates)
+    assert {t["id"] for t in templates} >= {81, 96, 99, 201, 202} and all(
+        t["isOffLine"] in ("0", "1") for t in templates
+    )
     results = sim.call("jimi.open.instruction.result", access_token=token, imei=_imei(sim, DASHCAM))["result"]
-    assert results and [r["sendTime"] for r in results] == sorted((r["sendTime"] for r in results), reverse=True)
+    assert results and [r["sendTime"] for r in results] == sorted(
+        (r["sendTime"] for r in results), reverse=True
+    )
     assert all(TIME_RE.match(r["sendTime"]) and r["isExecute"] in ("0", "1", "3", "4") for r in results)
     assert all(r["receiveDevice"] == _imei(sim, DASHCAM) and r["sender"] == "sim_fleet" for r in results)
-    flags = doc.call("jimi.open.instruction.result", access_token=doc.token(), imei=_imei(doc, DASHCAM))["result"]
+    flags = doc.call("jimi.open.instruction.result", access_token=doc.token(), imei=_imei(doc, DASHCAM))[
+        "result"
+    ]
     assert [type(r["isExecute"]) for r in flags] == [bool] * len(results)
-    assert_refused(sim.call("jimi.open.instruction.result", access_token=token, imei="869247060000000"), 1002, "Illegal device")
+    assert_refused(
+        sim.call("jimi.open.instruction.result", access_token=token, imei="869247060000000"),
+        1002,
+        "Illegal device",
+    )
 
 
 def test_pending_command_becomes_final_when_clock_passes_its_execution() -> None:

@@ -147,8 +147,12 @@ def test_push_duplicates_and_breaks_batches_when_push_faults_on() -> None:
     assert stats.duplicates > 0 and stats.malformed > 0
     assert first.batches == second.batches  # the same seed, the same faults
     items = first.items("pushhb")
-    assert any("deviceImei" not in item or item.get("gateTime", "").startswith("2026-13") or
-               item.get("powerLevel") == "n/a" for item in items)  # fmt: skip
+    assert any(
+        "deviceImei" not in item
+        or item.get("gateTime", "").startswith("2026-13")
+        or item.get("powerLevel") == "n/a"
+        for item in items
+    )
 
 
 def test_cli_push_accepts_to_url_and_to_time_when_window_given(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,8 +163,26 @@ def test_cli_push_accepts_to_url_and_to_time_when_window_given(monkeypatch: pyte
         return self.stats
 
     monkeypatch.setattr(PushSender, "replay", replay)
-    result = CliRunner().invoke(sim_cli.main, ["push", "--to", "http://127.0.0.1:9/", "--token", "T", "--devices", "1",
-                                               "--from", "2026-11-19 00:00:00", "--to", "2026-11-19 06:00:00"])  # fmt: skip
+    result = CliRunner().invoke(
+        sim_cli.main,
+        [
+            "push",
+            "--to",
+            "http://127.0.0.1:9/",
+            "--token",
+            "T",
+            "--devices",
+            "1",
+            "--from",
+            "2026-11-19 00:00:00",
+            "--to",
+            "2026-11-19 06:00:00",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert seen == {"base": "http://127.0.0.1:9", "start": datetime(2026, 11, 19, tzinfo=UTC),
-                    "end": datetime(2026, 11, 19, 6, tzinfo=UTC), "token": "T"}  # fmt: skip
+    assert seen == {
+        "base": "http://127.0.0.1:9",
+        "start": datetime(2026, 11, 19, tzinfo=UTC),
+        "end": datetime(2026, 11, 19, 6, tzinfo=UTC),
+        "token": "T",
+    }

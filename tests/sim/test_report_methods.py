@@ -102,8 +102,13 @@ def test_parking_returns_iso_rows_in_data_when_acc_type_off(sim: Sim, token: str
     body = _parking(sim, token, acc_type="off")
     assert body["result"] is None and set(body["data"]) == {"totalTime", "dataTotalRows", "rows"}
     rows = body["data"]["rows"]
-    stops = [s for s in sim.fleet.records.stops(sim.fleet.devices[0].imei, NOW - timedelta(days=2), NOW + timedelta(seconds=1))
-             if s.kind == "parking" and s.end_time is not None and s.end_time <= NOW]  # fmt: skip
+    stops = [
+        s
+        for s in sim.fleet.records.stops(
+            sim.fleet.devices[0].imei, NOW - timedelta(days=2), NOW + timedelta(seconds=1)
+        )
+        if s.kind == "parking" and s.end_time is not None and s.end_time <= NOW
+    ]
     assert body["data"]["dataTotalRows"] == str(len(stops)) == str(len(rows))
     assert rows[0]["startTime"] == format_time(stops[0].start_time).replace(" ", "T") + ".000Z"
     assert (
@@ -155,8 +160,20 @@ def test_alarm_list_returns_newest_first_with_live_keys_when_window_given(sim: S
         (r["alertTime"] for r in result), reverse=True
     )
     row = result[0]
-    assert set(row) == {"deviceName", "imei", "model", "account", "alertTypeId", "alarmTypeName", "alertTime",
-                        "positioningTime", "lat", "lng", "speed", "geoid"}  # fmt: skip
+    assert set(row) == {
+        "deviceName",
+        "imei",
+        "model",
+        "account",
+        "alertTypeId",
+        "alarmTypeName",
+        "alertTime",
+        "positioningTime",
+        "lat",
+        "lng",
+        "speed",
+        "geoid",
+    }
     assert type(row["speed"]) is str and type(row["alertTypeId"]) is str and type(row["lat"]) is float
     fences = [r for r in result if r["alertTypeId"] in ("in", "out")]
     assert fences and all(r["alarmTypeName"].startswith("Depot ") and len(r["geoid"]) == 32 for r in fences)
@@ -166,8 +183,18 @@ def test_alarm_list_caps_at_1000_rows_when_paging_past_it() -> None:
     sim = Sim()
     token = sim.token()
     begin = format_time(NOW - timedelta(days=12))
-    pages = [sim.call("jimi.device.alarm.list", access_token=token, imeis=_imeis(sim, *range(12)), begin_time=begin,
-                      end_time=E, page_no=n, page_size=100)["result"] for n in range(1, 13)]  # fmt: skip
+    pages = [
+        sim.call(
+            "jimi.device.alarm.list",
+            access_token=token,
+            imeis=_imeis(sim, *range(12)),
+            begin_time=begin,
+            end_time=E,
+            page_no=n,
+            page_size=100,
+        )["result"]
+        for n in range(1, 13)
+    ]
     assert [len(page) for page in pages] == [100] * 10 + [0, 0]
 
 
@@ -210,8 +237,14 @@ def test_alarm_list_answers_100_rows_to_page_size_500_and_ignores_page_when_pagi
     token, imeis, begin = sim.token(), _imeis(sim, *range(12)), NOW - timedelta(days=9)
 
     def answer(**paging: object) -> dict:
-        return sim.call("jimi.device.alarm.list", access_token=token, imeis=imeis, begin_time=format_time(begin),
-                        end_time=E, **paging)  # fmt: skip
+        return sim.call(
+            "jimi.device.alarm.list",
+            access_token=token,
+            imeis=imeis,
+            begin_time=format_time(begin),
+            end_time=E,
+            **paging,
+        )
 
     found = [
         (alarm.epoch, device.imei, alarm.type_id)
@@ -221,7 +254,9 @@ def test_alarm_list_answers_100_rows_to_page_size_500_and_ignores_page_when_pagi
     found.sort(key=lambda row: (-row[0], row[1]))
     assert len(found) > 1000
     # the answer is capped at 1000 rows, newest first
-    newest = [(imei, format_time(datetime.fromtimestamp(epoch, UTC)), kind) for epoch, imei, kind in found[:1000]]
+    newest = [
+        (imei, format_time(datetime.fromtimestamp(epoch, UTC)), kind) for epoch, imei, kind in found[:1000]
+    ]
     first = answer(page_size=500)["result"]
     assert _alarm_keys(first) == newest[:100]
     for n in (1, 2, 7):  # the production client's `page` is unknown to the API: the first page every time
@@ -237,8 +272,9 @@ def test_alarm_list_refuses_page_size_500_in_both_presets_when_paging_strict() -
     for shapes in ("production", "spec"):
         sim = Sim(shapes=parse_shapes(shapes))
         assert sim.settings.shapes.alarm_paging == "strict"
-        big = sim.call("jimi.device.alarm.list", access_token=sim.token(), imeis=_imeis(sim, 0, 1), page=1,
-                       page_size=500)  # fmt: skip
+        big = sim.call(
+            "jimi.device.alarm.list", access_token=sim.token(), imeis=_imeis(sim, 0, 1), page=1, page_size=500
+        )
         assert_refused(big, 1001, "Illegal parameter: page_size must be between 1 and 100")
 
 
@@ -315,7 +351,11 @@ def test_paged_reports_build_rows_once_and_follow_the_clock_when_read_page_by_pa
 
     def mileage() -> list:
         return sim.call(
-            "jimi.device.track.mileage", access_token=sim.token(), imeis=",".join(imeis), begin_time=B, end_time=E
+            "jimi.device.track.mileage",
+            access_token=sim.token(),
+            imeis=",".join(imeis),
+            begin_time=B,
+            end_time=E,
         )["result"]
 
     before, expected_before = mileage(), completed()

@@ -144,8 +144,18 @@ def test_module_entry_point_lists_serve_options_when_run_with_python_m() -> None
         text=True,
         check=True,
     )
-    options = ("--host", "--port", "--seed", "--devices", "--app-key", "--app-secret", "--user-id",
-               "--password", "--push-token", "--now")  # fmt: skip
+    options = (
+        "--host",
+        "--port",
+        "--seed",
+        "--devices",
+        "--app-key",
+        "--app-secret",
+        "--user-id",
+        "--password",
+        "--push-token",
+        "--now",
+    )
     assert all(option in result.stdout for option in options)
 
 
@@ -157,9 +167,22 @@ def test_cli_serve_applies_shapes_faults_and_realism_when_options_given(
         "sources.jimi_sim.api.server.serve", lambda settings, host, port: captured.update(s=settings)
     )
     monkeypatch.setenv("JIMI_SIM_SHAPES", "mileage_unit=m")
-    args = ["serve", "--shape", "vin_key=VIN", "--shape", "alarm_paging=lenient",
-            "--fault", "busy=0.1@jimi.device.track.list", "--exact", "--latency-profile", "production",
-            "--latency", "jimi.device.track.list=5", "--max-calls-per-s", "0"]  # fmt: skip
+    args = [
+        "serve",
+        "--shape",
+        "vin_key=VIN",
+        "--shape",
+        "alarm_paging=lenient",
+        "--fault",
+        "busy=0.1@jimi.device.track.list",
+        "--exact",
+        "--latency-profile",
+        "production",
+        "--latency",
+        "jimi.device.track.list=5",
+        "--max-calls-per-s",
+        "0",
+    ]
     result = CliRunner().invoke(sim_cli.main, args)
     assert result.exit_code == 0, result.output
     settings = captured["s"]

@@ -41,9 +41,14 @@ def test_export_truth_writes_exact_fleet_records_when_window_given(tmp_path: Pat
     expected = fleet.points(imei, *DAY)
     mine = [row for row in points if row["imei"] == imei]
     assert counts["points.csv"] == len(points) and len(mine) == len(expected)
-    assert mine[0] == {"imei": imei, "gps_time": format_time(expected[0].gps_time), "lat": f"{expected[0].lat:.6f}",
-                       "lng": f"{expected[0].lng:.6f}", "speed_kmh": f"{expected[0].speed_kmh:.1f}",
-                       "acc": str(int(expected[0].acc))}  # fmt: skip
+    assert mine[0] == {
+        "imei": imei,
+        "gps_time": format_time(expected[0].gps_time),
+        "lat": f"{expected[0].lat:.6f}",
+        "lng": f"{expected[0].lng:.6f}",
+        "speed_kmh": f"{expected[0].speed_kmh:.1f}",
+        "acc": str(int(expected[0].acc)),
+    }
     trips = [row for row in _rows(tmp_path / "trips.csv") if row["imei"] == imei]
     assert [float(r["distance_km"]) for r in trips] == pytest.approx(
         [t.distance_km for t in fleet.records.trips(imei, *DAY)]
@@ -56,8 +61,20 @@ def test_export_truth_writes_exact_fleet_records_when_window_given(tmp_path: Pat
 
 
 def test_cli_truth_uses_serve_defaults_when_only_window_given(tmp_path: Path) -> None:
-    result = CliRunner().invoke(sim_cli.main, ["truth", "--from", "2026-11-18 00:00:00", "--to", "2026-11-18 06:00:00",
-                                               "--out", str(tmp_path), "--now", "2026-11-20 12:00:00"])  # fmt: skip
+    result = CliRunner().invoke(
+        sim_cli.main,
+        [
+            "truth",
+            "--from",
+            "2026-11-18 00:00:00",
+            "--to",
+            "2026-11-18 06:00:00",
+            "--out",
+            str(tmp_path),
+            "--now",
+            "2026-11-20 12:00:00",
+        ],
+    )
     assert result.exit_code == 0, result.output
     imeis = {row["imei"] for row in _rows(tmp_path / "points.csv")}
     assert imeis == {d.imei for d in Fleet(SimSettings()).devices if d.habits.reporting}
@@ -70,8 +87,10 @@ def _trace(path: Path, imei: str = "358899051234567") -> Path:
     for k in range(0, 2400, 30):
         driving = 600 <= k < 1800
         lat = -1.30 + 0.0001 * (min(max(k, 600), 1800) - 600) / 1.0
-        lines.append(f"{imei},{format_time(start + timedelta(seconds=k))},{lat:.6f},36.8,"
-                     f"{36.0 if driving else 0.0},0,{1 if 600 <= k < 1830 else 0}")  # fmt: skip
+        lines.append(
+            f"{imei},{format_time(start + timedelta(seconds=k))},{lat:.6f},36.8,"
+            f"{36.0 if driving else 0.0},0,{1 if 600 <= k < 1830 else 0}"
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -88,16 +107,29 @@ def test_trace_device_is_served_like_any_other_when_loaded(tmp_path: Path) -> No
     assert (
         len(points) == 80 and points[0]["gpsTime"] == "2026-11-19 08:00:00" and points[30]["gpsSpeed"] == 36
     )
-    trips = sim.call("jimi.device.track.mileage", access_token=token, imeis=imei, begin_time="2026-11-19 07:00:00",
-                     end_time="2026-11-19 10:00:00")["result"]  # fmt: skip
+    trips = sim.call(
+        "jimi.device.track.mileage",
+        access_token=token,
+        imeis=imei,
+        begin_time="2026-11-19 07:00:00",
+        end_time="2026-11-19 10:00:00",
+    )["result"]
     assert len(trips) == 1 and (trips[0]["startTime"], trips[0]["endTime"]) == (
         "2026-11-19 08:09:30",
         "2026-11-19 08:30:00",
     )
     assert trips[0]["distance"] == pytest.approx(13.3, abs=0.2)
-    parking = sim.call("jimi.open.platform.report.parking", access_token=token, account="sim_fleet", imeis=imei,
-                       start_time="2026-11-19 07:00:00", end_time="2026-11-19 10:00:00", start_row=1, page_size=10,
-                       acc_type="off")["data"]["rows"]  # fmt: skip
+    parking = sim.call(
+        "jimi.open.platform.report.parking",
+        access_token=token,
+        account="sim_fleet",
+        imeis=imei,
+        start_time="2026-11-19 07:00:00",
+        end_time="2026-11-19 10:00:00",
+        start_row=1,
+        page_size=10,
+        acc_type="off",
+    )["data"]["rows"]
     assert [row["startTime"] for row in parking] == ["2026-11-19T08:00:00.000Z", "2026-11-19T08:30:00.000Z"]
     latest = sim.call("jimi.device.location.get", access_token=token, imeis=imei)["result"][0]
     assert (latest["gpsTime"], latest["accStatus"]) == ("2026-11-19 08:39:30", "0")
@@ -214,8 +246,16 @@ def test_drive_sensors_and_fix_lookup_equal_general_ones_when_every_fix_of_a_day
         _, activity = fleet.owner(device.imei, noon)
         if activity is None or not activity.active:
             continue
-        entry = {"imei": device.imei, "deviceName": "", "icon": "", "activationFlag": "1", "expireFlag": "1",
-                 "temperature": None, "trackerOil": None, "locDesc": None}  # fmt: skip
+        entry = {
+            "imei": device.imei,
+            "deviceName": "",
+            "icon": "",
+            "activationFlag": "1",
+            "expireFlag": "1",
+            "temperature": None,
+            "trackerOil": None,
+            "locDesc": None,
+        }
         drive = sweep_drive.Drive(device, activity, fleet.settings.seed, entry, "electQuantity")
         epochs = list(activity.fixes.epochs)
         for epoch in range(epochs[0] - 5, activity.last_epoch + 5, 7):
@@ -243,5 +283,7 @@ def test_location_sweeps_equal_fresh_answers_when_driving_minute_by_minute() -> 
         cached.clock.advance(60)
         got = cached.call("jimi.user.device.location.list", access_token=token, target="sim_fleet")["result"]
         fresh = Sim(devices=50, late_share=0.11, now=cached.clock.now())
-        expected = fresh.call("jimi.user.device.location.list", access_token=fresh.token(), target="sim_fleet")
+        expected = fresh.call(
+            "jimi.user.device.location.list", access_token=fresh.token(), target="sim_fleet"
+        )
         assert got == expected["result"]

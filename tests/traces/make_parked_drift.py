@@ -40,8 +40,17 @@ def fixes(rng: random.Random) -> list[tuple[str, str, str, str, str, str, str]]:
         lng = CENTRE[1] + east / (METRES_PER_DEGREE * math.cos(math.radians(CENTRE[0])))
         moment = START + timedelta(seconds=step * INTERVAL_S)
         speed = rng.randint(0, 40) / 10
-        rows.append((IMEI, f"{moment:%Y-%m-%d %H:%M:%S}", f"{lat:.6f}", f"{lng:.6f}", f"{speed:.1f}",
-                     str(rng.randrange(360)), "0"))  # fmt: skip
+        rows.append(
+            (
+                IMEI,
+                f"{moment:%Y-%m-%d %H:%M:%S}",
+                f"{lat:.6f}",
+                f"{lng:.6f}",
+                f"{speed:.1f}",
+                str(rng.randrange(360)),
+                "0",
+            )
+        )
     return rows
 
 

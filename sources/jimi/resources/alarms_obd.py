@@ -55,7 +55,7 @@ ALARMS = Shape(
         r.positioningTime as position_time,
         r.lat as lat,
         r.lng as lng,
-        {known('r.speed')} as speed_kmh,
+        {known("r.speed")} as speed_kmh,
         nullif(r.geoid, '') as geofence_id,
         r.deviceName as device_name,
         r.model as model
@@ -140,12 +140,25 @@ def fetch_alarms(client: JimiClient, imeis: list[str], begin: datetime, end: dat
     or its first page comes back again (the page number ignored)."""
 
     def page(page_no: int) -> pa.Table:
-        params = {"imeis": ",".join(imeis), "begin_time": begin, "end_time": end, "page_no": page_no,
-                  "page_size": settings.PAGE_SIZE}
-        return client.call(settings.ALARM_LIST, params, describe(imeis, begin, end), decode=partial(decode, ALARMS))
+        params = {
+            "imeis": ",".join(imeis),
+            "begin_time": begin,
+            "end_time": end,
+            "page_no": page_no,
+            "page_size": settings.PAGE_SIZE,
+        }
+        return client.call(
+            settings.ALARM_LIST, params, describe(imeis, begin, end), decode=partial(decode, ALARMS)
+        )
 
-    tables = pages_until_short(page, first=1, step=1, page_size=settings.PAGE_SIZE, head=first_key("alarm_time"),
-                               max_pages=settings.ALARM_ROW_CAP // settings.PAGE_SIZE + 1)
+    tables = pages_until_short(
+        page,
+        first=1,
+        step=1,
+        page_size=settings.PAGE_SIZE,
+        head=first_key("alarm_time"),
+        max_pages=settings.ALARM_ROW_CAP // settings.PAGE_SIZE + 1,
+    )
     rows = sum(table.num_rows for table in tables)
     if (tables.repeated or rows >= settings.ALARM_ROW_CAP) and end - begin > settings.ALARM_MIN_SPLIT:
         middle = begin + (end - begin) / 2
@@ -153,13 +166,21 @@ def fetch_alarms(client: JimiClient, imeis: list[str], begin: datetime, end: dat
     return tables
 
 
-def fetch_obd(client: JimiClient, method: str, account: str, imeis: list[str], begin: datetime, end: datetime) -> list[pa.Table]:
+def fetch_obd(
+    client: JimiClient, method: str, account: str, imeis: list[str], begin: datetime, end: datetime
+) -> list[pa.Table]:
     """`obd.list` / `obd.fault`: every page of one window, counted from `data.totalRecord`."""
     shape = OBD_READINGS if method == settings.OBD_LIST else OBD_FAULTS
 
     def page(page_no: int) -> tuple[pa.Table, int | None]:
-        params = {"account": account, "imeis": ",".join(imeis), "start_time": begin, "end_time": end,
-                  "page_no": page_no, "page_size": settings.PAGE_SIZE}
+        params = {
+            "account": account,
+            "imeis": ",".join(imeis),
+            "start_time": begin,
+            "end_time": end,
+            "page_no": page_no,
+            "page_size": settings.PAGE_SIZE,
+        }
         return client.call(method, params, describe(imeis, begin, end), decode=partial(_with_total, shape))
 
     return pages_from_total(page, settings.PAGE_SIZE)

@@ -42,7 +42,7 @@ COMMAND_TEMPLATES = Shape(
         r.orderContent as template_content,
         r.orderExplain as template_explain,
         nullif(r.orderMsg, '') as template_help,
-        {flag('r.isOffLine')} as supports_offline
+        {flag("r.isOffLine")} as supports_offline
     """,
     where="r.id is not null",
     keys=("imei", "template_id"),
@@ -74,8 +74,8 @@ COMMAND_RESULTS = Shape(
         try_cast(r.isExecute as smallint) as status_code,
         case try_cast(r.isExecute as smallint) when 0 then 'failed' when 1 then 'executed' when 3 then 'pending'
              when 4 then 'cancelled' end as status,
-        coalesce(try_cast(r.isExecute as smallint) = 1, {flag('r.isExecute')}) as is_executed,
-        {flag('r.isOffLine')} as is_offline,
+        coalesce(try_cast(r.isExecute as smallint) = 1, {flag("r.isExecute")}) as is_executed,
+        {flag("r.isOffLine")} as is_offline,
         r.sender as sender,
         r.idsource as command_name
     """,
@@ -98,7 +98,9 @@ def per_device(run: SourceRun, endpoint: Endpoint, shape: Shape, imeis: list[str
 
     def fetch(imei: str) -> pa.Table | None:
         try:
-            return run.client.call(endpoint.method, {"imei": imei}, f"imei {imei}", decode=partial(decode, shape, key=imei))
+            return run.client.call(
+                endpoint.method, {"imei": imei}, f"imei {imei}", decode=partial(decode, shape, key=imei)
+            )
         except JimiDeviceError as exc:
             log.warning("skipping device: %s", exc)
             return None

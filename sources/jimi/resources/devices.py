@@ -105,7 +105,12 @@ def group_rows(body: dict) -> list[dict]:
     for item in as_rows(body.get("result"), settings.GROUP_LIST):
         group_id = item.get("group_id") or item.get("groupId") or item.get("id")
         if group_id:
-            rows.append({"group_id": str(group_id), "group_name": _text(item.get("group_name") or item.get("groupName"))})
+            rows.append(
+                {
+                    "group_id": str(group_id),
+                    "group_name": _text(item.get("group_name") or item.get("groupName")),
+                }
+            )
     return rows
 
 

@@ -94,7 +94,9 @@ def fence_pages(client: JimiClient, account: str) -> list[bytes]:
         answer = cast(dict, parse_json(settings.FENCE_LIST, body))  # the client checked: an object, code 0
         rows = len(((answer.get("result") or {}).get("rows")) or [])
         total = total_of(body, "result", "total")
-        if rows < settings.FENCE_PAGE_SIZE or (total is not None and page_no * settings.FENCE_PAGE_SIZE >= total):
+        if rows < settings.FENCE_PAGE_SIZE or (
+            total is not None and page_no * settings.FENCE_PAGE_SIZE >= total
+        ):
             break
     return bodies
 

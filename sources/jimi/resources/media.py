@@ -49,11 +49,11 @@ MEDIA_FILES = Shape(
     select=f"""
         split_part(k, '|', 1) as imei,
         r.file_URL as file_url,
-        {epoch_or_text('r.create_time')} as create_time,
-        {epoch_or_text('r.alarm_time')} as alarm_time,
+        {epoch_or_text("r.create_time")} as create_time,
+        {epoch_or_text("r.alarm_time")} as alarm_time,
         split_part(k, '|', 2)::smallint as camera_channel,
         r.camera as camera_raw,
-        {media_kind('r.media_type', 'r.mime_type')} as media_kind,
+        {media_kind("r.media_type", "r.mime_type")} as media_kind,
         r.mime_type as mime_type,
         r.file_size::bigint as file_size_bytes,
         r.thumb_URL as thumb_url
@@ -71,20 +71,28 @@ EVENT_MEDIA_FIELDS = {
     "lng": "DOUBLE",
     "alarm_time": "VARCHAR",
     "create_time": "VARCHAR",
-    "fileList": [{"media_type": "VARCHAR", "mime_type": "VARCHAR", "thumb_URL": "VARCHAR", "file_URL": "VARCHAR",
-                  "camera": "VARCHAR", "file_size": "DOUBLE"}],
-}  # fmt: skip
+    "fileList": [
+        {
+            "media_type": "VARCHAR",
+            "mime_type": "VARCHAR",
+            "thumb_URL": "VARCHAR",
+            "file_URL": "VARCHAR",
+            "camera": "VARCHAR",
+            "file_size": "DOUBLE",
+        }
+    ],
+}
 EVENT_MEDIA_SELECT = f"""
     r.imei as imei,
-    {epoch_or_text('r.alarm_time')} as alarm_time,
+    {epoch_or_text("r.alarm_time")} as alarm_time,
     -- spec: event_type_id + event_type (the name); jimi-api.md: event_type only, the type id.
     coalesce(r.event_type_id, r.event_type) as event_type_id,
     case when r.event_type_id is not null then r.event_type end as event_type_name,
     f.file_URL as file_url,
-    {epoch_or_text('r.create_time')} as create_time,
+    {epoch_or_text("r.create_time")} as create_time,
     r.lat as lat,
     r.lng as lng,
-    {media_kind('f.media_type', 'f.mime_type')} as media_kind,
+    {media_kind("f.media_type", "f.mime_type")} as media_kind,
     f.mime_type as mime_type,
     try_cast(f.camera as smallint) as camera_channel,
     f.file_size::bigint as file_size_bytes,
@@ -120,13 +128,30 @@ def fetch_media_files(
     """Every file of one device, channel and type in one window."""
 
     def page(page_no: int) -> pa.Table:
-        params = {"imei": imei, "camera": camera, "media_type": media_type, "start_time": begin, "end_time": end,
-                  "page_no": page_no, "page_size": settings.MEDIA_PAGE_SIZE}
-        return client.call(settings.MEDIA_URL, params, describe([imei], begin, end),
-                           decode=partial(decode, MEDIA_FILES, key=f"{imei}|{camera}"))
+        params = {
+            "imei": imei,
+            "camera": camera,
+            "media_type": media_type,
+            "start_time": begin,
+            "end_time": end,
+            "page_no": page_no,
+            "page_size": settings.MEDIA_PAGE_SIZE,
+        }
+        return client.call(
+            settings.MEDIA_URL,
+            params,
+            describe([imei], begin, end),
+            decode=partial(decode, MEDIA_FILES, key=f"{imei}|{camera}"),
+        )
 
-    return pages_until_short(page, first=0, step=1, page_size=settings.MEDIA_PAGE_SIZE,
-                             head=lambda table: table.column("file_url")[0].as_py(), max_pages=settings.MEDIA_MAX_PAGES)
+    return pages_until_short(
+        page,
+        first=0,
+        step=1,
+        page_size=settings.MEDIA_PAGE_SIZE,
+        head=lambda table: table.column("file_url")[0].as_py(),
+        max_pages=settings.MEDIA_MAX_PAGES,
+    )
 
 
 def fetch_event_media(client: JimiClient, imeis: list[str], begin: datetime, end: datetime) -> list[pa.Table]:
@@ -135,13 +160,23 @@ def fetch_event_media(client: JimiClient, imeis: list[str], begin: datetime, end
     for media_type in settings.MEDIA_TYPES:
         page_no, pages = 1, None
         while page_no <= settings.MEDIA_MAX_PAGES:
-            params = {"imeis": ",".join(imeis), "media_type": media_type, "start_time": begin, "end_time": end,
-                      "page_no": page_no, "page_size": settings.MEDIA_PAGE_SIZE}
-            table, total = client.call(settings.MEDIA_EVENT_URL, params, describe(imeis, begin, end), decode=_events_page)
+            params = {
+                "imeis": ",".join(imeis),
+                "media_type": media_type,
+                "start_time": begin,
+                "end_time": end,
+                "page_no": page_no,
+                "page_size": settings.MEDIA_PAGE_SIZE,
+            }
+            table, total = client.call(
+                settings.MEDIA_EVENT_URL, params, describe(imeis, begin, end), decode=_events_page
+            )
             tables.append(table)
             if pages is None and total is not None:
                 pages = -(-total // settings.MEDIA_PAGE_SIZE)
-            if (pages is not None and page_no >= pages) or (pages is None and _events(table) < settings.MEDIA_PAGE_SIZE):
+            if (pages is not None and page_no >= pages) or (
+                pages is None and _events(table) < settings.MEDIA_PAGE_SIZE
+            ):
                 break
             page_no += 1
     return tables
@@ -151,7 +186,13 @@ def _events(table: pa.Table) -> int:
     """Events on a page (a page has a row per file, and an event several files)."""
     if not table.num_rows:
         return 0
-    return len(set(zip(table.column("alarm_time").to_pylist(), table.column("event_type_id").to_pylist(), strict=True)))
+    return len(
+        set(
+            zip(
+                table.column("alarm_time").to_pylist(), table.column("event_type_id").to_pylist(), strict=True
+            )
+        )
+    )
 
 
 def _events_page(body: bytes) -> tuple[pa.Table, int | None]:
@@ -159,7 +200,10 @@ def _events_page(body: bytes) -> tuple[pa.Table, int | None]:
     paged = isinstance(document, dict) and isinstance(document.get("data"), dict)
     path = ("data", "result") if paged else ("result",)
     table = decode_nested(
-        settings.MEDIA_EVENT_URL, body, path, EVENT_MEDIA_FIELDS,
+        settings.MEDIA_EVENT_URL,
+        body,
+        path,
+        EVENT_MEDIA_FIELDS,
         f"select {EVENT_MEDIA_SELECT} from (select r, unnest(r.fileList) as f from parsed) "
         "where r.imei is not null and r.alarm_time is not null and f.file_URL is not null",
         EVENT_MEDIA_KEYS,

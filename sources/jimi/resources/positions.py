@@ -52,12 +52,12 @@ TRACK_POINTS = Shape(
         r.gpsTime as gps_time,
         r.lat as lat,
         r.lng as lng,
-        {known('r.gpsSpeed')} as speed_kmh,
-        {known('r.direction')} as direction_deg,
-        {pos_type('r.posType')} as pos_type,
+        {known("r.gpsSpeed")} as speed_kmh,
+        {known("r.direction")} as direction_deg,
+        {pos_type("r.posType")} as pos_type,
         r.satellite::smallint as satellites,
-        {on('r.accStatus')} as acc_on,
-        {on('r.ignition')} as ignition_on,
+        {on("r.accStatus")} as acc_on,
+        {on("r.ignition")} as ignition_on,
         r.altitude as altitude_m
     """,
     keys=("imei", "gps_time"),
@@ -98,11 +98,11 @@ LIVE_LOCATIONS = Shape(
         r.hbTime as heartbeat_time,
         r.lat as lat,
         r.lng as lng,
-        {known('r.speed')} as speed_kmh,
-        {known('r.direction')} as direction_deg,
-        {on('r.accStatus')} as acc_on,
+        {known("r.speed")} as speed_kmh,
+        {known("r.direction")} as direction_deg,
+        {on("r.accStatus")} as acc_on,
         r.status = '1' as is_online,
-        {pos_type('r.posType')} as pos_type,
+        {pos_type("r.posType")} as pos_type,
         r.gpsNum::smallint as satellites,
         r.gpsSignal::smallint as gsm_signal_level,
         coalesce(r.electQuantity, r.elecQuantity) as battery_pct,
@@ -134,12 +134,12 @@ TAG_LOCATIONS = Shape(
         "gpsNum": "DOUBLE",
     },
     select=f"""
-        {epoch_or_text('r.gpsTime')} as gps_time,
+        {epoch_or_text("r.gpsTime")} as gps_time,
         r.lat as lat,
         r.lng as lng,
-        {known('r.gpsSpeed')} as speed_kmh,
-        {known('r.directions')} as direction_deg,
-        {tag_pos_type('r.positionType')} as pos_type,
+        {known("r.gpsSpeed")} as speed_kmh,
+        {known("r.directions")} as direction_deg,
+        {tag_pos_type("r.positionType")} as pos_type,
         r.gpsNum::smallint as satellites
     """,
     keys=("imei", "gps_time"),
@@ -151,7 +151,10 @@ def live_locations(run: SourceRun, endpoint: Endpoint) -> Iterator[pa.Table]:
     """One fleet sweep: every device's newest fix, in one call."""
     with run.client.stats.window(endpoint.name, endpoint.method) as tally:
         table = run.client.call(
-            endpoint.method, {"target": run.account}, f"account {run.account}", decode=partial(decode, LIVE_LOCATIONS)
+            endpoint.method,
+            {"target": run.account},
+            f"account {run.account}",
+            decode=partial(decode, LIVE_LOCATIONS),
         )
         tally.add_rows(table.num_rows)
     yield table
@@ -175,7 +178,8 @@ def track_points(run: SourceRun, endpoint: Endpoint) -> Iterator[pa.Table]:
     cursors = {} if window.bounded else dlt.current.resource_state().setdefault("polled_until", {})
     lookback = run.lookback(endpoint)
     plans = {
-        imei: window.range_for(cursors.get(imei), lookback, settings.TRACK_RETENTION) for imei in run.pollable_imeis()
+        imei: window.range_for(cursors.get(imei), lookback, settings.TRACK_RETENTION)
+        for imei in run.pollable_imeis()
     }
     assert endpoint.span is not None
     tasks = window_tasks({imei: plan for imei, plan in plans.items() if plan[0] < plan[1]}, endpoint.span)
@@ -208,4 +212,6 @@ def tag_locations(run: SourceRun, endpoint: Endpoint) -> Iterator[pa.Table]:
     tags = {model.upper() for model in run.tag_models}
     if not tags:
         log.info("tag_locations: no tag_models configured, so no device is polled as a TAG")
-    yield from per_device(run, endpoint, TAG_LOCATIONS, run.imeis_of_models(lambda model: model in tags) if tags else [])
+    yield from per_device(
+        run, endpoint, TAG_LOCATIONS, run.imeis_of_models(lambda model: model in tags) if tags else []
+    )

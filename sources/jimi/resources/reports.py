@@ -86,6 +86,7 @@ def trips_shape(distance_unit: str) -> Shape:
         keys=("imei", "start_time"),
     )
 
+
 PARKING = Shape(
     method=settings.PARKING,
     path=("data", "rows"),
@@ -110,8 +111,8 @@ PARKING = Shape(
         r.lat as lat,
         r.lng as lng,
         r.addr as address,
-        {on('r.acc')} as acc_on,
-        case when {on('r.acc')} then 'idling' else 'parking' end as stop_kind,
+        {on("r.acc")} as acc_on,
+        case when {on("r.acc")} then 'idling' else 'parking' end as stop_kind,
         r.deviceName as device_name
     """,
     where="r.imei is not null and r.startTime is not null",
@@ -120,7 +121,9 @@ PARKING = Shape(
 
 
 def trips(run: SourceRun, endpoint: Endpoint) -> Iterator[pa.Table]:
-    return run.batch_windows(endpoint, partial(fetch_trips, run.client, distance_unit=run.mileage_distance_unit))
+    return run.batch_windows(
+        endpoint, partial(fetch_trips, run.client, distance_unit=run.mileage_distance_unit)
+    )
 
 
 def parking(run: SourceRun, endpoint: Endpoint) -> Iterator[pa.Table]:
@@ -128,17 +131,32 @@ def parking(run: SourceRun, endpoint: Endpoint) -> Iterator[pa.Table]:
     return run.batch_windows(endpoint, fetch)
 
 
-def fetch_trips(client: JimiClient, imeis: list[str], begin: datetime, end: datetime, distance_unit: str) -> list[pa.Table]:
+def fetch_trips(
+    client: JimiClient, imeis: list[str], begin: datetime, end: datetime, distance_unit: str
+) -> list[pa.Table]:
     """`track.mileage`: paged with `start_row`/`page_size` and no total, so read until a short page."""
     shape = trips_shape(distance_unit)
 
     def page(start_row: int) -> pa.Table:
-        params = {"imeis": ",".join(imeis), "begin_time": begin, "end_time": end, "start_row": start_row,
-                  "page_size": settings.MILEAGE_PAGE_SIZE}
-        return client.call(settings.TRACK_MILEAGE, params, describe(imeis, begin, end), decode=partial(decode, shape))
+        params = {
+            "imeis": ",".join(imeis),
+            "begin_time": begin,
+            "end_time": end,
+            "start_row": start_row,
+            "page_size": settings.MILEAGE_PAGE_SIZE,
+        }
+        return client.call(
+            settings.TRACK_MILEAGE, params, describe(imeis, begin, end), decode=partial(decode, shape)
+        )
 
-    return pages_until_short(page, first=0, step=settings.MILEAGE_PAGE_SIZE, page_size=settings.MILEAGE_PAGE_SIZE,
-                             head=first_key("start_time"), max_pages=1000)
+    return pages_until_short(
+        page,
+        first=0,
+        step=settings.MILEAGE_PAGE_SIZE,
+        page_size=settings.MILEAGE_PAGE_SIZE,
+        head=first_key("start_time"),
+        max_pages=1000,
+    )
 
 
 def fetch_parking(
@@ -169,12 +187,20 @@ def _parking_pages(client, account, imeis, begin, end, acc_type, dialect) -> lis
     pagings = [dialect["paging"]] if "paging" in dialect else list(settings.PARKING_PAGINGS)
     context = describe(imeis, begin, end)
     for first_row, page_size in pagings:
-        params = {"account": account, "imeis": ",".join(imeis), "start_time": begin, "end_time": end,
-                  "acc_type": acc_type, "page_size": page_size}
+        params = {
+            "account": account,
+            "imeis": ",".join(imeis),
+            "start_time": begin,
+            "end_time": end,
+            "acc_type": acc_type,
+            "page_size": page_size,
+        }
         try:
             tables, row = [], first_row
             for _ in range(settings.PARKING_MAX_PAGES):
-                table, total = client.call(settings.PARKING, {**params, "start_row": row}, context, decode=_with_total)
+                table, total = client.call(
+                    settings.PARKING, {**params, "start_row": row}, context, decode=_with_total
+                )
                 tables.append(table)
                 row += page_size
                 if table.num_rows < page_size or total is None or row - first_row >= total:
@@ -185,7 +211,9 @@ def _parking_pages(client, account, imeis, begin, end, acc_type, dialect) -> lis
             continue
         dialect["paging"] = (first_row, page_size)
         return tables
-    raise JimiParameterError(settings.PARKING, 1001, "no start_row/page_size combination was accepted", context)
+    raise JimiParameterError(
+        settings.PARKING, 1001, "no start_row/page_size combination was accepted", context
+    )
 
 
 def _with_total(body: bytes) -> tuple[pa.Table, int | None]:

@@ -65,8 +65,12 @@ class TokenStore:
         """A new token for a live one (the old one stops working); 1004 if it is unknown or expired."""
         with self._lock:
             grant = self._grants.get(token or "")
-            if (grant is None or grant.app_key != app_key or refresh_token != grant.token
-                    or self._clock.now() >= grant.expires_at):  # fmt: skip
+            if (
+                grant is None
+                or grant.app_key != app_key
+                or refresh_token != grant.token
+                or self._clock.now() >= grant.expires_at
+            ):
                 raise ApiError(TOKEN_INVALID, "Illegal request\uff0ctoken is invalid")
             del self._grants[grant.token]
             fresh = Grant(secrets.token_hex(16), app_key, grant.account, self._clock.now(), expires_in)

@@ -24,8 +24,18 @@ from sources.jimi_sim.world.vehicle import cargo, fuel_pct
 if TYPE_CHECKING:
     from sources.jimi_sim.world.fleet import Fleet
 
-FAMILIES = ("pushgps", "pushalarm", "pushobd", "pushfaultinfo", "pushtripreport", "pushhb", "pushevent",
-            "pushoil", "pushtem", "pushlbs")  # fmt: skip
+FAMILIES = (
+    "pushgps",
+    "pushalarm",
+    "pushobd",
+    "pushfaultinfo",
+    "pushtripreport",
+    "pushhb",
+    "pushevent",
+    "pushoil",
+    "pushtem",
+    "pushlbs",
+)
 SENSOR_S = 300
 LOOK_BACK_S = 3600  # enough fixes before the window to know the state at its first heartbeat
 Item = tuple[int, str, dict[str, object]]  # (arrival epoch, family, item)
@@ -85,9 +95,7 @@ class PushFeed:
         if "pushobd" in want:
             out += [(r.epoch, "pushobd", wire.obd_item(imei, r)) for r in records.obd(imei, *window)]
         if "pushfaultinfo" in want:
-            out += [
-                (f.epoch, "pushfaultinfo", wire.fault_item(imei, f)) for f in records.dtcs(imei, *window)
-            ]
+            out += [(f.epoch, "pushfaultinfo", wire.fault_item(imei, f)) for f in records.dtcs(imei, *window)]
         if "pushtripreport" in want and device.equipment.has_obd:
             self._trips(device, lo, hi, out)
         if "pushhb" in want:
@@ -104,8 +112,16 @@ class PushFeed:
         for point, arrival, late in fixes:
             epoch = _epoch(point)
             if "pushgps" in self.families:
-                fix = (epoch, point.lat, point.lng, point.speed_kmh, point.direction, point.satellites, point.acc,
-                       point.pos_type)  # fmt: skip
+                fix = (
+                    epoch,
+                    point.lat,
+                    point.lng,
+                    point.speed_kmh,
+                    point.direction,
+                    point.satellites,
+                    point.acc,
+                    point.pos_type,
+                )
                 odometer = records.odometer_km(device.imei, epoch)
                 out.append((arrival, "pushgps", wire.gps_item(device.imei, fix, arrival, odometer, late)))
             if point.pos_type == POS_LBS and "pushlbs" in self.families:
@@ -153,9 +169,7 @@ class PushFeed:
             for ended, epoch in ((False, t0), (True, t1)):
                 if lo <= epoch < hi:
                     idle = int(60 * noise(fleet.settings.seed, int(device.imei), t0, 95) * 5) if ended else 0
-                    item = wire.trip_item(
-                        device.imei, seq, start, end, trip.distance_km, fuel, idle, ended
-                    )
+                    item = wire.trip_item(device.imei, seq, start, end, trip.distance_km, fuel, idle, ended)
                     out.append((epoch, "pushtripreport", item))
 
     def _sensor(

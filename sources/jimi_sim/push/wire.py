@@ -49,8 +49,12 @@ def lbs_item(imei: str, epoch: int, lat: float, lng: float) -> dict[str, object]
     lac, cell = 40000 + int(abs(lat * 1e3)) % 900, int(abs(lng * 1e5)) % 60000
     cells = ";".join(f"{lac},{cell + k * 7},{-65 - 9 * k}" for k in range(3))
     body = {"mcc": 639, "mnc": 2, "cellList": cells}
-    return {"deviceImei": imei, "gateTime": epoch_text(epoch + 1), "lbsJson": orjson.dumps(body).decode(),
-            "postType": "LBS"}  # fmt: skip
+    return {
+        "deviceImei": imei,
+        "gateTime": epoch_text(epoch + 1),
+        "lbsJson": orjson.dumps(body).decode(),
+        "postType": "LBS",
+    }
 
 
 def alarm_item(device: Device, alarm: Alarm) -> dict[str, object]:
@@ -72,9 +76,18 @@ def alarm_item(device: Device, alarm: Alarm) -> dict[str, object]:
 
 
 def hb_item(imei: str, epoch: int, acc: bool, positioned: bool, power: int, gsm: int) -> dict[str, object]:
-    return {"deviceImei": imei, "gateTime": epoch_text(epoch), "powerLevel": power, "gsmSign": gsm,
-            "acc": int(acc), "oilEle": 0, "gpsPos": int(positioned), "remoteLock": 0, "powerStatus": int(acc),
-            "fortify": 0}  # fmt: skip
+    return {
+        "deviceImei": imei,
+        "gateTime": epoch_text(epoch),
+        "powerLevel": power,
+        "gsmSign": gsm,
+        "acc": int(acc),
+        "oilEle": 0,
+        "gpsPos": int(positioned),
+        "remoteLock": 0,
+        "powerStatus": int(acc),
+        "fortify": 0,
+    }
 
 
 def event_item(imei: str, kind: str, epoch: int) -> dict[str, object]:
@@ -104,12 +117,21 @@ def obd_item(imei: str, reading: ObdReading) -> dict[str, object]:
 
 
 def fault_item(imei: str, fault: DtcFault) -> dict[str, object]:
-    return {"deviceImei": imei, "gateTime": epoch_text(fault.epoch + 1), "faultCodeList": [fault.code],
-            "faultNum": 1, "statusFlags": 0, "lng": fault.lng, "lat": fault.lat, "eventTime": fault.epoch}  # fmt: skip
+    return {
+        "deviceImei": imei,
+        "gateTime": epoch_text(fault.epoch + 1),
+        "faultCodeList": [fault.code],
+        "faultNum": 1,
+        "statusFlags": 0,
+        "lng": fault.lng,
+        "lat": fault.lat,
+        "eventTime": fault.epoch,
+    }
 
 
-def trip_item(imei: str, seq: int, start: tuple, end: tuple, km: float, fuel_l: float, idle_s: int,
-              ended: bool) -> dict[str, object]:  # fmt: skip
+def trip_item(
+    imei: str, seq: int, start: tuple, end: tuple, km: float, fuel_l: float, idle_s: int, ended: bool
+) -> dict[str, object]:
     """A trip report at its start (properties 1, nothing driven yet) or at its end (properties 2)."""
     (t0, lat0, lng0), (t1, lat1, lng1) = start, end
     return {
@@ -121,21 +143,36 @@ def trip_item(imei: str, seq: int, start: tuple, end: tuple, km: float, fuel_l: 
         "tripSeq": seq,
         "beginTime": bcd(t0),
         "endTime": bcd(t1) if ended else "",
-        "beginLat": lat0, "beginLng": lng0,
-        "endLat": lat1 if ended else 0.0, "endLng": lng1 if ended else 0.0,
+        "beginLat": lat0,
+        "beginLng": lng0,
+        "endLat": lat1 if ended else 0.0,
+        "endLng": lng1 if ended else 0.0,
         "properties": 2 if ended else 1,
-    }  # fmt: skip
+    }
 
 
 def oil_item(imei: str, epoch: int, level_pct: float, lat: float, lng: float, unit: str) -> dict[str, object]:
     """A fuel probe reading: `value` is hundredths of the unit (here percent)."""
-    return {"deviceImei": imei, "path": 1, "gateTime": epoch_text(epoch + 1), "value": int(level_pct * 100),
-            "unit": _OIL_UNITS[unit], "gpsTime": epoch_text(epoch), "lng": lng, "lat": lat}  # fmt: skip
+    return {
+        "deviceImei": imei,
+        "path": 1,
+        "gateTime": epoch_text(epoch + 1),
+        "value": int(level_pct * 100),
+        "unit": _OIL_UNITS[unit],
+        "gpsTime": epoch_text(epoch),
+        "lng": lng,
+        "lat": lat,
+    }
 
 
 def tem_item(imei: str, epoch: int, temp: float, humidity: float) -> dict[str, object]:
-    return {"deviceImei": imei, "tem": temp, "hum": humidity, "gateTime": epoch_text(epoch + 1),
-            "postTime": epoch_text(epoch + 2)}  # fmt: skip
+    return {
+        "deviceImei": imei,
+        "tem": temp,
+        "hum": humidity,
+        "gateTime": epoch_text(epoch + 1),
+        "postTime": epoch_text(epoch + 2),
+    }
 
 
 def bcd(epoch: int) -> str:

@@ -26,11 +26,19 @@ from sources.jimi_sim.world.vehicle import door_amplitude
 
 FENCE_RADIUS_M = 600.0
 NAMES = {
-    "1": "SOS Alert", "2": "Power Cut Alert", "3": "Vibration Alert", "6": "Overspeed Alert",
-    "41": "Sudden Acceleration Alert", "48": "Sudden Deceleration Alert", "90": "Low Battery Alert",
-    "91": "High Temperature Alert", "128": "DVR Vibration Alert", "135": "DVR Overspeed Alert",
-    "144": "DVR Sudden Acceleration Alert", "145": "DVR Sudden Deceleration Alert",
-}  # fmt: skip
+    "1": "SOS Alert",
+    "2": "Power Cut Alert",
+    "3": "Vibration Alert",
+    "6": "Overspeed Alert",
+    "41": "Sudden Acceleration Alert",
+    "48": "Sudden Deceleration Alert",
+    "90": "Low Battery Alert",
+    "91": "High Temperature Alert",
+    "128": "DVR Vibration Alert",
+    "135": "DVR Overspeed Alert",
+    "144": "DVR Sudden Acceleration Alert",
+    "145": "DVR Sudden Deceleration Alert",
+}
 _DVR = {"3": "128", "6": "135", "41": "144", "48": "145"}
 
 

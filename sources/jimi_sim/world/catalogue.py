@@ -47,12 +47,48 @@ _TRACKERS = {
 }  # drawn (keeps every later draw of the stream as it was), then replaced by the role's model
 _ICONS = {"car": "automobile", "van": "truck", "truck": "truck"}
 _GROUPS = {"car": "Sales", "van": "Deliveries", "truck": "Long haul"}
-# fmt: off
-_FIRST = ("John", "Mary", "Peter", "Grace", "James", "Faith", "David", "Mercy", "Joseph", "Esther",
-          "Samuel", "Ann", "Daniel", "Lucy", "Paul", "Jane", "Brian", "Caroline", "Kevin", "Purity")
-_LAST = ("Otieno", "Kamau", "Wanjiru", "Mwangi", "Ochieng", "Njoroge", "Kiprop", "Chebet", "Mutua",
-         "Wambui", "Omondi", "Kariuki", "Achieng", "Mutiso", "Njeri", "Odhiambo", "Kimani", "Wekesa")
-# fmt: on
+_FIRST = (
+    "John",
+    "Mary",
+    "Peter",
+    "Grace",
+    "James",
+    "Faith",
+    "David",
+    "Mercy",
+    "Joseph",
+    "Esther",
+    "Samuel",
+    "Ann",
+    "Daniel",
+    "Lucy",
+    "Paul",
+    "Jane",
+    "Brian",
+    "Caroline",
+    "Kevin",
+    "Purity",
+)
+_LAST = (
+    "Otieno",
+    "Kamau",
+    "Wanjiru",
+    "Mwangi",
+    "Ochieng",
+    "Njoroge",
+    "Kiprop",
+    "Chebet",
+    "Mutua",
+    "Wambui",
+    "Omondi",
+    "Kariuki",
+    "Achieng",
+    "Mutiso",
+    "Njeri",
+    "Odhiambo",
+    "Kimani",
+    "Wekesa",
+)
 # (accel m/s², decel m/s², top cruise km/h) per kind: loaded trucks pull away and brake gently.
 _DYNAMICS = {
     "car": ((1.0, 1.4), (1.3, 1.8), 100.0),

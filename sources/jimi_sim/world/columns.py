@@ -56,16 +56,32 @@ class FixRows:
 
     def columns(self) -> tuple[list, ...]:
         """The lists in `FixColumns.raw` order: epochs, lats, lngs, speeds, directions, satellites, flags, dists."""
-        return (self.epochs, self.lats, self.lngs, self.speeds, self.directions, self.satellites, self.flags,
-                self.dists)  # fmt: skip
+        return (
+            self.epochs,
+            self.lats,
+            self.lngs,
+            self.speeds,
+            self.directions,
+            self.satellites,
+            self.flags,
+            self.dists,
+        )
 
     def __len__(self) -> int:
         return len(self.epochs)
 
 
 def _row(point: Point) -> tuple[int, float, float, float, int, int, int, float]:
-    return (int(point.gps_time.timestamp()), point.lat, point.lng, point.speed_kmh, point.direction,
-            point.satellites, int(point.acc) | point.pos_type << 1, point.dist_m)  # fmt: skip
+    return (
+        int(point.gps_time.timestamp()),
+        point.lat,
+        point.lng,
+        point.speed_kmh,
+        point.direction,
+        point.satellites,
+        int(point.acc) | point.pos_type << 1,
+        point.dist_m,
+    )
 
 
 class FixColumns:
@@ -101,7 +117,11 @@ class FixColumns:
     def from_rows(cls, rows: FixRows) -> FixColumns:
         """The columns of fixes gathered as plain lists (no `Point` or datetime per fix)."""
         self = cls.__new__(cls)
-        self.epochs, self._lats, self._lngs = array("q", rows.epochs), array("d", rows.lats), array("d", rows.lngs)
+        self.epochs, self._lats, self._lngs = (
+            array("q", rows.epochs),
+            array("d", rows.lats),
+            array("d", rows.lngs),
+        )
         self._speeds, self._dists = array("d", rows.speeds), array("d", rows.dists)
         self._directions, self._satellites = array("h", rows.directions), array("b", rows.satellites)
         self._flags, self._cum = array("b", rows.flags), None
@@ -148,13 +168,21 @@ class FixColumns:
         part = slice(start, len(self.epochs) if stop is None else stop)
         stamp = datetime.fromtimestamp
         return [
-            Point(stamp(epoch, UTC), lat, lng, speed, direction, bool(flags & 1), satellites, flags >> 1, dist)
+            Point(
+                stamp(epoch, UTC), lat, lng, speed, direction, bool(flags & 1), satellites, flags >> 1, dist
+            )
             for epoch, lat, lng, speed, direction, satellites, flags, dist in zip(
-                self.epochs[part], self._lats[part], self._lngs[part], self._speeds[part],
-                self._directions[part], self._satellites[part], self._flags[part], self._dists[part],
+                self.epochs[part],
+                self._lats[part],
+                self._lngs[part],
+                self._speeds[part],
+                self._directions[part],
+                self._satellites[part],
+                self._flags[part],
+                self._dists[part],
                 strict=True,
             )
-        ]  # fmt: skip
+        ]
 
     def raw(self, start: int, stop: int) -> tuple[array, ...]:
         """Column slices [start, stop): epochs, lats, lngs, speeds, directions, satellites, flags, dists.
@@ -162,13 +190,27 @@ class FixColumns:
         The API's hot path renders wire dicts straight from these, skipping Point and datetime objects.
         """
         part = slice(start, stop)
-        return (self.epochs[part], self._lats[part], self._lngs[part], self._speeds[part],
-                self._directions[part], self._satellites[part], self._flags[part], self._dists[part])  # fmt: skip
+        return (
+            self.epochs[part],
+            self._lats[part],
+            self._lngs[part],
+            self._speeds[part],
+            self._directions[part],
+            self._satellites[part],
+            self._flags[part],
+            self._dists[part],
+        )
 
     def row(self, index: int) -> tuple[float, float, float, int, int, int]:
         """(lat, lng, speed, direction, satellites, flags) of one fix, without building a Point."""
-        return (self._lats[index], self._lngs[index], self._speeds[index], self._directions[index],
-                self._satellites[index], self._flags[index])  # fmt: skip
+        return (
+            self._lats[index],
+            self._lngs[index],
+            self._speeds[index],
+            self._directions[index],
+            self._satellites[index],
+            self._flags[index],
+        )
 
     def dist_sum(self, start: int, stop: int) -> float:
         """Road metres of the fixes [start, stop) since their predecessors."""

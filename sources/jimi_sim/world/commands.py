@@ -29,10 +29,22 @@ class Template(NamedTuple):
 
 
 _COMMON = (
-    Template(81, "SOS setting", "SOS,A,{0},{1},{2}#", "SOS is used for receive alerts and SOS alerts. SOS number should have 3-20 numbers.", True),
+    Template(
+        81,
+        "SOS setting",
+        "SOS,A,{0},{1},{2}#",
+        "SOS is used for receive alerts and SOS alerts. SOS number should have 3-20 numbers.",
+        True,
+    ),
     Template(96, "User-defined command", "{0}", "Send any command text to the device.", True),
     Template(99, "Status query", "STATUS#", "Query the device's status.", False),
-    Template(104, "Upload interval", "TIMER,{0},{1}#", "GPS upload interval while moving and while parked, in seconds.", True),
+    Template(
+        104,
+        "Upload interval",
+        "TIMER,{0},{1}#",
+        "GPS upload interval while moving and while parked, in seconds.",
+        True,
+    ),
 )
 _RELAY = (
     Template(113, "Cut off fuel", "RELAY,1#", "Cut off the fuel/power supply (relay on).", True),
@@ -43,12 +55,25 @@ _DASHCAM = (
     Template(202, "Record video", "VIDEO,{0},{1}#", "Record {1} seconds of video with camera {0}.", False),
 )
 _REPLIES = {
-    81: "SOS numbers set OK", 96: "OK", 99: "Battery:4.10V,NORMAL; GPRS:Link Up; GSM Signal Level:Strong",
-    104: "TIMER OK", 113: "Cut off the fuel supply: Success!", 114: "Restore fuel supply: Success!",
-    201: "Photo taken", 202: "Video recorded",
-}  # fmt: skip
-_PARAMS = {81: "SOS,A,254711000111,254711000222,#", 96: "WHERE#", 99: "STATUS#", 104: "TIMER,10,300#",
-           113: "RELAY,1#", 114: "RELAY,0#", 201: "PICTURE,1#", 202: "VIDEO,1,10#"}  # fmt: skip
+    81: "SOS numbers set OK",
+    96: "OK",
+    99: "Battery:4.10V,NORMAL; GPRS:Link Up; GSM Signal Level:Strong",
+    104: "TIMER OK",
+    113: "Cut off the fuel supply: Success!",
+    114: "Restore fuel supply: Success!",
+    201: "Photo taken",
+    202: "Video recorded",
+}
+_PARAMS = {
+    81: "SOS,A,254711000111,254711000222,#",
+    96: "WHERE#",
+    99: "STATUS#",
+    104: "TIMER,10,300#",
+    113: "RELAY,1#",
+    114: "RELAY,0#",
+    201: "PICTURE,1#",
+    202: "VIDEO,1,10#",
+}
 
 
 class Command(NamedTuple):

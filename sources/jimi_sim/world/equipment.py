@@ -13,8 +13,19 @@ from datetime import UTC, datetime
 from sources.jimi_sim.world.rand import rng_for
 
 BLOCK = 25
-_ROLE_SLOTS = {2: "obd", 9: "obd", 16: "obd", 4: "fuel", 11: "fuel", 19: "fuel", 6: "reefer", 22: "reefer",
-               8: "dashcam", 3: "tag", 14: "tag"}  # fmt: skip
+_ROLE_SLOTS = {
+    2: "obd",
+    9: "obd",
+    16: "obd",
+    4: "fuel",
+    11: "fuel",
+    19: "fuel",
+    6: "reefer",
+    22: "reefer",
+    8: "dashcam",
+    3: "tag",
+    14: "tag",
+}
 _FORCED_KIND = {4: "truck", 11: "truck", 19: "truck", 6: "truck", 22: "van", 2: "car", 9: "van", 16: "car"}
 DISABLED_SLOT = 17  # enabledFlag 0: still in the account, still reporting
 EXPIRED_SLOT = 21  # service ended before any plausible "now": never reports within retention

@@ -72,7 +72,16 @@ def build_fences(fleet: Fleet) -> list[Fence]:
         geoid, name, centre = depot_fence(seed, depot)
         bound = tuple(device.imei for device in synthetic if device.habits.depot == depot)
         fences.append(
-            Fence(geoid, name, "circle", (geo.to_latlng(*centre),), FENCE_RADIUS_M, bound, "in,out", f"Yard of the {depot} depot")
+            Fence(
+                geoid,
+                name,
+                "circle",
+                (geo.to_latlng(*centre),),
+                FENCE_RADIUS_M,
+                bound,
+                "in,out",
+                f"Yard of the {depot} depot",
+            )
         )
     for device in synthetic:
         if device.index % SITE_EVERY != SITE_AT or not device.habits.places:
@@ -82,12 +91,16 @@ def build_fences(fleet: Fleet) -> list[Fence]:
         count = rng.randrange(5, 8)
         start = rng.uniform(0, 360)
         ring = tuple(
-            geo.to_latlng(*geo.step_xy(centre, start + k * 360.0 / count + rng.uniform(-15, 15), rng.uniform(250, 450)))
+            geo.to_latlng(
+                *geo.step_xy(centre, start + k * 360.0 / count + rng.uniform(-15, 15), rng.uniform(250, 450))
+            )
             for k in range(count)
         )
         fence_id = hashlib.md5(f"jimi-sim/{seed}/site-fence/{device.index}".encode()).hexdigest()
         name = f"Site {device.index + 1:02d} ({device.vehicle_number})"
-        fences.append(Fence(fence_id, name, "polygon", ring, None, (device.imei,), "", "Regular customer site"))
+        fences.append(
+            Fence(fence_id, name, "polygon", ring, None, (device.imei,), "", "Regular customer site")
+        )
     return fences
 
 
@@ -150,8 +163,6 @@ def polygon_text(points: tuple[tuple[float, float], ...], separator: str = ";") 
     return separator.join(f"{lat:.6f},{lng:.6f}" for lat, lng in points)
 
 
-
-
 def export_fence_truth(fleet: Fleet, start: datetime, end: datetime, folder) -> dict[str, int]:
     """`geofences.csv` (fence_id, name, type, coordinates as the API sends them, radius_m, imeis) and
     `geofence_visits.csv` (imei, fence_id, enter_time, exit_time; exit empty while still inside)."""
@@ -161,7 +172,16 @@ def export_fence_truth(fleet: Fleet, start: datetime, end: datetime, folder) -> 
         writer.writerow(("fence_id", "fence_name", "fence_type", "coordinates", "radius_m", "imeis"))
         for fence in fences:
             radius = "" if fence.radius_m is None else f"{fence.radius_m:.0f}"
-            writer.writerow((fence.fence_id, fence.name, fence.kind, polygon_text(fence.points), radius, ",".join(fence.imeis)))
+            writer.writerow(
+                (
+                    fence.fence_id,
+                    fence.name,
+                    fence.kind,
+                    polygon_text(fence.points),
+                    radius,
+                    ",".join(fence.imeis),
+                )
+            )
     rows = visits(fleet, start, end)
     with (folder / "geofence_visits.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")

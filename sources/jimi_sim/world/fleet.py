@@ -265,4 +265,3 @@ def _epoch(moment: datetime) -> int:
 
 def _utc(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
-

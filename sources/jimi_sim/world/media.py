@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 # The dashcam's DVR alarm ids (alarms.py maps vibration/overspeed/harsh acceleration/braking to these).
 EVENT_TYPES = ("128", "135", "144", "145")
 EVENT_NAMES = {
-    "128": "DVR Vibration Alert", "135": "Overspeed Alert(DVR)", "144": "Sudden Acceleration Alert(DVR)",
+    "128": "DVR Vibration Alert",
+    "135": "Overspeed Alert(DVR)",
+    "144": "Sudden Acceleration Alert(DVR)",
     "145": "Sudden Deceleration Alert(DVR)",
-}  # fmt: skip
+}
 FRONT, INWARD = 1, 2  # request channels; the catalogue answers 0/1 (shape media_camera)
 PHOTO, VIDEO = 1, 2
 CLIP_S = 10
@@ -46,7 +48,9 @@ class MediaFile(NamedTuple):
     @property
     def key(self) -> str:
         stamp = datetime.fromtimestamp(self.created, UTC).strftime("%Y_%m_%d_%H_%M_%S")
-        digest = hashlib.md5(f"{self.imei}/{self.created}/{self.camera}/{self.media_type}".encode()).hexdigest()[:8]
+        digest = hashlib.md5(
+            f"{self.imei}/{self.created}/{self.camera}/{self.media_type}".encode()
+        ).hexdigest()[:8]
         kind = "jpg" if self.media_type == PHOTO else "mp4"
         return f"{self.imei}_{digest}_{stamp}_{'I' if self.camera == INWARD else 'F'}.{kind}"
 
@@ -85,14 +89,25 @@ def device_media(fleet: Fleet, device: Device, start: datetime, end: datetime) -
         created = alarm.epoch + UPLOAD_DELAY_S
         for camera, media_type in ((FRONT, VIDEO), (INWARD, VIDEO), (FRONT, PHOTO)):
             files.append(
-                MediaFile(created, imei, camera, media_type, alarm.epoch, alarm.type_id, alarm.lat, alarm.lng,
-                          _size(imei, alarm.epoch, camera, media_type))
-            )  # fmt: skip
+                MediaFile(
+                    created,
+                    imei,
+                    camera,
+                    media_type,
+                    alarm.epoch,
+                    alarm.type_id,
+                    alarm.lat,
+                    alarm.lng,
+                    _size(imei, alarm.epoch, camera, media_type),
+                )
+            )
     for trip in fleet.records.trips(imei, start - margin, end):
         created = int(trip.start_time.timestamp()) + SNAPSHOT_DELAY_S
         first = fleet.points(imei, trip.start_time, trip.start_time + timedelta(seconds=SNAPSHOT_DELAY_S + 1))
         lat, lng = (first[-1].lat, first[-1].lng) if first else (0.0, 0.0)
-        files.append(MediaFile(created, imei, FRONT, PHOTO, None, None, lat, lng, _size(imei, created, FRONT, PHOTO)))
+        files.append(
+            MediaFile(created, imei, FRONT, PHOTO, None, None, lat, lng, _size(imei, created, FRONT, PHOTO))
+        )
     return sorted(f for f in files if lo <= f.created < hi and f.created <= now)
 
 

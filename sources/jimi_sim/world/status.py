@@ -65,8 +65,19 @@ def device_status(fleet: Fleet, device: Device, now: datetime) -> DeviceStatus |
         # The platform stopped serving it: zeroed position at the end of service, off line.
         point = Point(device.expiration, 0.0, 0.0, 0.0, 0, False, 0)
         epoch = int(device.expiration.timestamp())
-        return DeviceStatus(point, epoch, False, True, device.equipment.odometer_base_km, None, None, None,
-                            external_volts(device, False, 0.5), 100, 0)  # fmt: skip
+        return DeviceStatus(
+            point,
+            epoch,
+            False,
+            True,
+            device.equipment.odometer_base_km,
+            None,
+            None,
+            None,
+            external_volts(device, False, 0.5),
+            100,
+            0,
+        )
     point = fleet.latest_fix(device.imei, now)
     if point is None:
         return None

@@ -62,8 +62,15 @@ def _point(row: dict[str, str]) -> Point:
     if acc not in ("0", "1"):
         raise ValueError(f"acc must be 0 or 1, not {acc!r}")
     direction = int(float(row["direction"])) % 360
-    return Point(moment, round(float(row["lat"]), 6), round(float(row["lng"]), 6),
-                 round(float(row["speed_kmh"]), 1), direction, acc == "1", 10)  # fmt: skip
+    return Point(
+        moment,
+        round(float(row["lat"]), 6),
+        round(float(row["lng"]), 6),
+        round(float(row["speed_kmh"]), 1),
+        direction,
+        acc == "1",
+        10,
+    )
 
 
 def _log(imei: str, points: list[Point]) -> TraceLog:
@@ -91,10 +98,15 @@ def segment(points: list[Point]) -> tuple[tuple[Trip, ...], tuple[Stop, ...]]:
             runs.append((first, k))
         k += 1
     stops = tuple(
-        Stop(points[a].gps_time, points[b].gps_time,
-             "idling" if all(p.acc for p in points[a : b + 1]) else "parking", points[a].lat, points[a].lng)
+        Stop(
+            points[a].gps_time,
+            points[b].gps_time,
+            "idling" if all(p.acc for p in points[a : b + 1]) else "parking",
+            points[a].lat,
+            points[a].lng,
+        )
         for a, b in runs
-    )  # fmt: skip
+    )
     edges = [(-1, 0)] + runs + [(len(points), len(points))]
     trips = []
     for (_, start), (end, _) in itertools.pairwise(edges):
@@ -114,16 +126,41 @@ def trace_device(seed: int, index: int, log: TraceLog) -> Device:
     gaps = [b - a for a, b in zip(log.fixes.epochs, log.fixes.epochs[1:], strict=False)] or [30]
     interval = max(int(median(gaps)), 1)
     habits = Habits(
-        base=geo.to_xy(first.lat, first.lng), depot="Trace", shift="day", shift_start_min=0,
-        shift_len_min=0, days_off=frozenset(), moving_interval_s=interval, parked_interval_s=interval,
-        idle_interval_s=interval, accel=1.0, decel=1.5, top_speed_kmh=130.0, places=(), reporting=True,
-    )  # fmt: skip
+        base=geo.to_xy(first.lat, first.lng),
+        depot="Trace",
+        shift="day",
+        shift_start_min=0,
+        shift_len_min=0,
+        days_off=frozenset(),
+        moving_interval_s=interval,
+        parked_interval_s=interval,
+        idle_interval_s=interval,
+        accel=1.0,
+        decel=1.5,
+        top_speed_kmh=130.0,
+        places=(),
+        reporting=True,
+    )
     activation = first.gps_time.replace(hour=0, minute=0, second=0)
     return Device(
-        index=index, imei=log.imei, device_name=f"Trace {log.imei[-4:]}", mc_type="GT06N", kind="car",
-        vehicle_number=plate_for(seed, index), vehicle_name="Recorded vehicle", vehicle_icon="automobile",
-        driver_name="", driver_phone="", sim="", car_frame="", engine_number="",
-        group_id="trace", group_name="Traces", enabled=True, activation_time=activation,
+        index=index,
+        imei=log.imei,
+        device_name=f"Trace {log.imei[-4:]}",
+        mc_type="GT06N",
+        kind="car",
+        vehicle_number=plate_for(seed, index),
+        vehicle_name="Recorded vehicle",
+        vehicle_icon="automobile",
+        driver_name="",
+        driver_phone="",
+        sim="",
+        car_frame="",
+        engine_number="",
+        group_id="trace",
+        group_name="Traces",
+        enabled=True,
+        activation_time=activation,
         expiration=max(last.gps_time, activation).replace(year=activation.year + 10),
-        habits=habits, equipment=replace(build_equipment(seed, index, "car"), role="tracker"),
-    )  # fmt: skip
+        habits=habits,
+        equipment=replace(build_equipment(seed, index, "car"), role="tracker"),
+    )

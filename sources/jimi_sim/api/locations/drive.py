@@ -76,15 +76,40 @@ class Drive:
     """One device's driving day activity, ready for `text`."""
 
     __slots__ = (
-        "anchor", "consumption", "cum", "directions", "door_bumps", "doors", "epochs", "flags",
-        "following_last", "full", "head", "hint", "last_epoch", "lats", "lngs", "middle", "oil", "quick",
-        "rest", "role", "satellites", "setpoint", "speeds", "tail", "tank", "temperature", "volts_off",
-        "volts_on", "wobble",
-    )  # fmt: skip
+        "anchor",
+        "consumption",
+        "cum",
+        "directions",
+        "door_bumps",
+        "doors",
+        "epochs",
+        "flags",
+        "following_last",
+        "full",
+        "head",
+        "hint",
+        "last_epoch",
+        "lats",
+        "lngs",
+        "middle",
+        "oil",
+        "quick",
+        "rest",
+        "role",
+        "satellites",
+        "setpoint",
+        "speeds",
+        "tail",
+        "tank",
+        "temperature",
+        "volts_off",
+        "volts_on",
+        "wobble",
+    )
 
     def __init__(
         self, device: Device, activity: DayActivity, seed: int, entry: dict[str, object], battery_key: str
-    ) -> None:  # fmt: skip
+    ) -> None:
         """`entry` is the device's rendered entry: the fields a fix does not change are taken from it."""
         fixes = activity.fixes
         key, self.role = int(device.imei), device.role

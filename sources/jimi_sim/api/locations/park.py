@@ -31,13 +31,27 @@ class Park:
     """One device's parked stretch (same local day, before it drives off), ready for `text`."""
 
     __slots__ = (
-        "activity", "base", "day", "device", "drift", "frame", "key", "quick", "seed", "sky", "volts",
-    )  # fmt: skip
+        "activity",
+        "base",
+        "day",
+        "device",
+        "drift",
+        "frame",
+        "key",
+        "quick",
+        "seed",
+        "sky",
+        "volts",
+    )
 
     def __init__(
-        self, device: Device, seed: int, owner: tuple[date, DayActivity | None], entry: dict[str, object],
+        self,
+        device: Device,
+        seed: int,
+        owner: tuple[date, DayActivity | None],
+        entry: dict[str, object],
         battery_key: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """`owner` is `fleet.owner` of the stretch; `entry` the device's rendered entry (its fixed fields)."""
         self.device, self.seed, (self.day, self.activity) = device, seed, owner
         self.key = int(device.imei)

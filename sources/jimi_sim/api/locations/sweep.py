@@ -155,8 +155,21 @@ class Sweep:
         drive = None
         if driving:
             drive = Drive(device, activity, fleet.settings.seed, entry, self.shapes.battery_key)
-        return [now_epoch, until, beats.after(hb), entry, epoch, hb, drive, parked_until, owner,
-                None, beats, None, None]  # fmt: skip
+        return [
+            now_epoch,
+            until,
+            beats.after(hb),
+            entry,
+            epoch,
+            hb,
+            drive,
+            parked_until,
+            owner,
+            None,
+            beats,
+            None,
+            None,
+        ]
 
     def _drive_on(self, cursor: list, now_epoch: int) -> bool:
         """Move a driving vehicle's entry to its newest fix in place (most of a sweep's work)."""

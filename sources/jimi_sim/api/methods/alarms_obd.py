@@ -93,7 +93,11 @@ def obd_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
     rows = sim.report_rows.get(
         ("obd", _imeis(devices), begin, end),
         lambda: sorted(
-            ((reading, device) for device in devices for reading in sim.fleet.records.obd(device.imei, begin, end)),
+            (
+                (reading, device)
+                for device in devices
+                for reading in sim.fleet.records.obd(device.imei, begin, end)
+            ),
             key=lambda pair: (pair[0].epoch, pair[1].imei),
         ),
     )
@@ -109,7 +113,11 @@ def obd_fault(sim: Simulator, params: Mapping[str, str]) -> Payload:
     rows = sim.report_rows.get(
         ("dtcs", _imeis(devices), begin, end),
         lambda: sorted(
-            ((fault, device) for device in devices for fault in sim.fleet.records.dtcs(device.imei, begin, end)),
+            (
+                (fault, device)
+                for device in devices
+                for fault in sim.fleet.records.dtcs(device.imei, begin, end)
+            ),
             key=lambda pair: (pair[0].epoch, pair[1].imei),
         ),
     )

@@ -56,7 +56,16 @@ def media_url(sim: Simulator, params: Mapping[str, str]) -> Payload:
     return {"result": [media_item(item, sim.settings.shapes) for item in page]}
 
 
-@METHODS.method("jimi.device.media.event.URL", "imeis", "media_type", "start_time", "end_time", "page_no", "page_size", blocking=True)
+@METHODS.method(
+    "jimi.device.media.event.URL",
+    "imeis",
+    "media_type",
+    "start_time",
+    "end_time",
+    "page_no",
+    "page_size",
+    blocking=True,
+)
 def media_event_url(sim: Simulator, params: Mapping[str, str]) -> Payload:
     devices = imei_list(sim, params, "imeis", _NO_IMEI)
     kinds = _choice(params, "media_type", _MEDIA_TYPES)
@@ -68,7 +77,9 @@ def media_event_url(sim: Simulator, params: Mapping[str, str]) -> Payload:
     events = []
     for device in devices:
         files = [item for item in device_media(sim.fleet, device, begin, until) if item.media_type in kinds]
-        events += [(head, members) for head, members in media_events(files) if wanted in (None, head.event_type_id)]
+        events += [
+            (head, members) for head, members in media_events(files) if wanted in (None, head.event_type_id)
+        ]
     events.sort(key=lambda event: (-event[0].created, event[0].imei))
     page = events[(page_no - 1) * page_size : page_no * page_size]
     shapes = sim.settings.shapes

@@ -62,4 +62,9 @@ def instruction_result(sim: Simulator, params: Mapping[str, str]) -> Payload:
     now = sim.clock.now()
     epoch = int(now.timestamp())
     account, shapes = sim.settings.user_id, sim.settings.shapes
-    return {"result": [command_item(command, epoch, account, shapes) for command in history(sim.settings.seed, device, now)]}
+    return {
+        "result": [
+            command_item(command, epoch, account, shapes)
+            for command in history(sim.settings.seed, device, now)
+        ]
+    }

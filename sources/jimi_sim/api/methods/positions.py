@@ -125,7 +125,9 @@ def _trip_stats(sim: Simulator, imei: str, trip: Trip) -> tuple[int, float]:
     return idle, max((p.speed_kmh for p in points), default=0.0)
 
 
-@METHODS.method("jimi.open.platform.report.parking", "account", "imeis", "start_time", "end_time", blocking=True)
+@METHODS.method(
+    "jimi.open.platform.report.parking", "account", "imeis", "start_time", "end_time", blocking=True
+)
 def report_parking(sim: Simulator, params: Mapping[str, str]) -> Payload:
     started = time.perf_counter()
     check_account(sim, params, "account", BUSINESS_EXCEPTION)
@@ -136,7 +138,14 @@ def report_parking(sim: Simulator, params: Mapping[str, str]) -> Payload:
     kinds = _parking_kinds(shapes.parking_acc_type, params.get("acc_type"))
     now = sim.clock.now()
     rows = sim.report_rows.get(
-        ("parking", tuple(device.imei for device in devices), begin, end, frozenset(kinds), min(now, end + _SETTLED)),
+        (
+            "parking",
+            tuple(device.imei for device in devices),
+            begin,
+            end,
+            frozenset(kinds),
+            min(now, end + _SETTLED),
+        ),
         lambda: [
             parking_row(device, stop)
             for device in devices

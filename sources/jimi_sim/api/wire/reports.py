@@ -17,8 +17,19 @@ from sources.jimi_sim.world.catalogue import Device
 from sources.jimi_sim.world.model import Stop, Trip
 from sources.jimi_sim.world.obd import DtcFault, ObdReading
 
-_PLACES = ("Moi Avenue", "Mombasa Road", "Thika Road", "Ngong Road", "Waiyaki Way", "Jogoo Road",
-           "Langata Road", "Kiambu Road", "Outer Ring Road", "Enterprise Road", "Lusaka Road")  # fmt: skip
+_PLACES = (
+    "Moi Avenue",
+    "Mombasa Road",
+    "Thika Road",
+    "Ngong Road",
+    "Waiyaki Way",
+    "Jogoo Road",
+    "Langata Road",
+    "Kiambu Road",
+    "Outer Ring Road",
+    "Enterprise Road",
+    "Lusaka Road",
+)
 
 
 def mileage_trip(imei: str, trip: Trip, idle_s: int, max_speed: float, shapes: Shapes) -> dict[str, object]:
@@ -136,5 +147,12 @@ def paging(page_no: int, page_size: int, total: int, rows: list[dict], shapes: S
         start_row = (page_no - 1) * page_size + 1 if rows else 0
         end_row = start_row + len(rows) - 1 if rows else 0
         total_page = math.ceil(total / page_size)
-    return {"currentPage": page_no, "pageSize": page_size, "startRow": start_row, "endRow": end_row,
-            "totalRecord": total, "totalPage": total_page, "result": rows}  # fmt: skip
+    return {
+        "currentPage": page_no,
+        "pageSize": page_size,
+        "startRow": start_row,
+        "endRow": end_row,
+        "totalRecord": total,
+        "totalPage": total_page,
+        "result": rows,
+    }

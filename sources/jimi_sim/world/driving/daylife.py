@@ -152,7 +152,9 @@ class _Day:
         lats, lngs = trip.lats, trip.lngs
         distance_km = sum(trip.dists) / 1000  # the first fix's dist_m is 0
         self.trips.append(
-            Trip(_utc(trip.epochs[0]), _utc(trip.epochs[-1]), distance_km, lats[0], lngs[0], lats[-1], lngs[-1])
+            Trip(
+                _utc(trip.epochs[0]), _utc(trip.epochs[-1]), distance_km, lats[0], lngs[0], lats[-1], lngs[-1]
+            )
         )
         self.rows.extend(trip)
         return t0 + duration

@@ -114,7 +114,9 @@ def _smooth(rng: random.Random, vertices: list[XY], is_junction: list[bool]) -> 
     return _index(out, corners)
 
 
-def _bezier_corner(prev: XY, here: XY, nxt: XY, d_in: float, d_out: float, radius: float, turn: float) -> list[XY]:
+def _bezier_corner(
+    prev: XY, here: XY, nxt: XY, d_in: float, d_out: float, radius: float, turn: float
+) -> list[XY]:
     """Points of a quadratic Bezier replacing the sharp corner at `here` (entry, ..., exit); d_in and d_out
     are the lengths of the legs prev-here and here-nxt."""
     ax = here[0] - (here[0] - prev[0]) / d_in * radius

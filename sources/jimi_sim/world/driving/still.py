@@ -47,4 +47,3 @@ def add_stationary(
     rows.directions.extend([direction] * count)
     rows.flags.extend([flag] * count)
     rows.dists.extend([0.0] * count)
-

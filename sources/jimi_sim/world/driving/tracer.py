@@ -78,7 +78,10 @@ def _steps(lats: np.ndarray, lngs: np.ndarray) -> list[float]:
         strict=True,
     )
     out = [0.0]
-    out += [_TWO_R * asin(sqrt(h) if h < 1.0 else 1.0) for h in (sin(a) ** 2 + c * sin(b) ** 2 for a, b, c in rows)]
+    out += [
+        _TWO_R * asin(sqrt(h) if h < 1.0 else 1.0)
+        for h in (sin(a) ** 2 + c * sin(b) ** 2 for a, b, c in rows)
+    ]
     return out
 
 
