@@ -2,7 +2,7 @@
 
 Backfills `--days` days (default 89, the API's retention) of track points, trips, parking, alarms and OBD
 readings/faults for the default fleet (25 devices) from a simulator (its own process) that answers each
-method after its production latency (`--latency-profile production`, jimi-api-facts.md §2.4) divided by
+method after its production latency (`--latency-profile production`, docs/jimi-api.md#limits-and-timeouts) divided by
 `--scale` (100). The backfill runs in a child process through `orchestration.engine.polling.load_jimi`, one
 resource after the other as a `poll_history` run does, with the source's default concurrency.
 

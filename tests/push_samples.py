@@ -1,6 +1,6 @@
-"""Sample push payloads for every path, in the wire shapes of the reference (jimi-api-facts.md §6, jimi-api.md §10).
+"""Sample push payloads for every path, in the wire shapes of docs/jimi-api.md#families.
 
-Where the reference gives an example it is copied; where it gives only a field table (or nothing: pushoil,
+Where a source gives an example it is copied; where it gives only a field table (docs/jimi-api.md#families names the sources) (or nothing: pushoil,
 pushtem, pushobd, pushfaultinfo, pushtripreport) the sample follows the table and the IoT Hub conventions
 (`deviceImei`, `gateTime` UTC, `obdJson` / `lbsJson` as JSON strings, BCD trip times). Shapes that the
 reference says vary (numbers as strings, `imei` vs `deviceImei`) vary here too.
@@ -113,7 +113,7 @@ SAMPLES: dict[str, list[dict]] = {
             },
             "gateTime": "2026-01-07 11:20:01",
         },
-        # The field names of the TSP-based integration (jimi-api.md §10.4).
+        # The field names of the TSP-based integration (docs/jimi-api.md #13).
         {
             "deviceImei": IMEI,
             "alarmType": "3",

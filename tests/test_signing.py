@@ -1,4 +1,4 @@
-"""The signature test vectors of jimi-api-facts.md §2.3 and the rules of §2.2."""
+"""The signature test vectors and rules of docs/jimi-api.md#signing."""
 
 from datetime import UTC, datetime
 

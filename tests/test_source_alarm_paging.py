@@ -1,4 +1,4 @@
-"""The client's alarm paging under both shapes of discrepancy 10, over a window past the 1000-row cap.
+"""The client's alarm paging under both shapes of docs/jimi-api.md #10, over a window past the 1000-row cap.
 
 The spec's server takes `page_no` with `page_size` 1-100; the one a production client met also took
 `page_size=500` and ignored its unknown `page`, answering the first page every time. The client sends

@@ -1,4 +1,4 @@
-"""Every resource against both shapes of every discrepancy (jimi-api-facts.md §9): the same rows load."""
+"""Every resource against both shapes of every discrepancy (docs/jimi-api.md#discrepancy-register): the same rows load."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ OTHER_SIDE = Shapes(
 UNIT_COLUMNS = {"distance_raw", "distance_raw_unit", "distance_km"}
 # The account each device came from names its simulator's URL, a different port on each side.
 ACCOUNT_COLUMNS = {"source_account"}
-# Fields jimi-api.md's shapes do not carry (the spec's do): null on that side, checked in test_source_extra.
+# Fields the production shapes (docs/jimi-api.md #43, #45, #46) do not carry (the spec's do): null on that side, checked in test_source_extra.
 ABSENT_IN_DOC_SHAPE = {
     "media_files": {"alarm_time", "camera_raw"},
     "event_media": {"event_type_name", "create_time"},

@@ -2,7 +2,7 @@
 
 Parsing bodies row by row in Python runs at ~35k rows/s, too slow to backfill a large fleet; DuckDB's
 `from_json` with a typed structure runs at ~450k rows/s and casts leniently, which is exactly what the API
-needs: numbers that arrive as strings or as numbers (discrepancy 18), unpadded hours (28), optional keys.
+needs: numbers that arrive as strings or as numbers (docs/jimi-api.md #18), unpadded hours (#28), optional keys.
 Each `Shape` names where the rows sit in the envelope (`result`, `data.rows`, `data.result`), the API
 fields with the type to read them as, and the SQL that maps them to our columns (snake_case, units in the
 names, UTC timestamps). A `result` that is a lone object instead of a list is wrapped; `null` is no rows.

@@ -1,7 +1,7 @@
 """SQL expressions for the API's fields that arrive in more than one spelling, shared by every shape.
 
 Each function takes the raw field's SQL (`r.<apiField>`) and returns the expression of its column. The
-spellings are the ones docs/jimi-api.md records; the common ones are matched first, because case-folding
+spellings are the ones docs/jimi-api.md#units-and-field-spellings records; the common ones are matched first, because case-folding
 every row cost several percent of a track answer's decode.
 
 Times in `yyyy-MM-dd HH:mm:ss` text are UTC and read as a plain TIMESTAMP: `decode()` marks every timestamp

@@ -20,7 +20,7 @@ def as_rows(payload: object, what: str) -> list[dict]:
 
 
 def number(value: object) -> float | None:
-    """Numbers arrive as numbers or strings (discrepancy 18); empty or unparsable means unknown."""
+    """Numbers arrive as numbers or strings (docs/jimi-api.md #18); empty or unparsable means unknown."""
     if not isinstance(value, (str, int, float)) or value == "":  # None, or JSON's lists and objects
         return None
     try:

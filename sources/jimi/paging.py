@@ -1,7 +1,7 @@
 """Reading every page of one window: the two paging styles the API uses, with its quirks guarded.
 
 - `pages_until_short`: no total is sent, so pages are read until one comes back shorter than asked. Some
-  servers ignore the page parameter and answer the first page again (docs/jimi-api.md, paging): a page whose
+  servers ignore the page parameter and answer the first page again (docs/jimi-api.md#paging, #10): a page whose
   first row is the first page's first row ends the reading instead of looping, and the result says so
   (`Pages.repeated`), so a caller that can narrow its window reads the rest that way.
 - `pages_from_total`: the envelope carries a row total (`data.totalRecord`); its page count is unreliable,

@@ -66,7 +66,7 @@ ALL_METHODS: tuple[str, ...] = (
     OBD_FAULT,
 )
 
-# Batch endpoints: the spec allows 100 IMEIs, production saw 50 (discrepancy 14): stay at 50.
+# Batch endpoints: the spec allows 100 IMEIs, production saw 50 (docs/jimi-api.md #14): stay at 50.
 IMEI_BATCH = 50
 # alarm.list silently caps a window at 1000 rows; a window that returns the cap, or whose second page
 # repeats the first (the page parameter ignored), is split in two.
@@ -74,11 +74,11 @@ ALARM_ROW_CAP = 1000
 ALARM_MIN_SPLIT = timedelta(minutes=1)
 PAGE_SIZE = 100
 MILEAGE_PAGE_SIZE = 100
-# The parking report is picky about start_row/page_size (discrepancy 7): the combinations a production
+# The parking report is picky about start_row/page_size (docs/jimi-api.md #7): the combinations a production
 # client falls back through, in order, when one is refused with 1001.
 PARKING_PAGINGS = ((1, 100), (1, 50), (0, 100), (0, 50), (1, 10), (0, 10))
 PARKING_MAX_PAGES = 50
-# acc_type: spec says "off" parking / "on" idling, production needed "0" (discrepancy 6).
+# acc_type: spec says "off" parking / "on" idling, production needed "0" (docs/jimi-api.md #6).
 PARKING_ACC_TYPES = (("off", "on"), ("0",))
 # The nightly catch-up re-reads this many trailing days, for fixes that reach the API late.
 CATCH_UP_DAYS = 7
@@ -107,10 +107,10 @@ ALL_METHODS += (MEDIA_URL, MEDIA_EVENT_URL, FENCE_LIST, TAG_LOCATION, INSTRUCTIO
 MEDIA_PAGE_SIZE = 50
 MEDIA_MAX_PAGES = 1000
 # Request channels: 1 front, 2 inward (the catalogue answers 0/1, so the channel asked is what we keep);
-# media_type 1 photo, 2 video (the spec's 3 "both" is not in jimi-api.md, so the two are asked apart).
+# media_type 1 photo, 2 video (the spec's 3 "both" is not in the production integration's table, so the two are asked apart: docs/jimi-api.md#media).
 MEDIA_CAMERAS = (1, 2)
 MEDIA_TYPES = (1, 2)
-# fence.list: page_size 1-50 (the spec's limits table, APX §A.7).
+# fence.list: page_size 1-50 (docs/jimi-api.md#fences).
 FENCE_PAGE_SIZE = 50
 FENCE_MAX_PAGES = 1000
 # Which devices have cameras: by model prefix. Jimi's video devices are the JC family (JC261, JC400, JC450,

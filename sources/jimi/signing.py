@@ -1,6 +1,6 @@
 """MD5 request signing for the Jimi open API, exactly as the vendor's Java reference does it.
 
-The rules (jimi-api-facts.md §2.2): every parameter except `sign` takes part; values are stringified
+The rules (docs/jimi-api.md#signing): every parameter except `sign` takes part; values are stringified
 first, so the bytes signed are the bytes sent; pairs whose key or value is empty are skipped; names are
 sorted by code point (case-sensitive); `name+value` pairs are concatenated without separators and wrapped in
 the app secret; the MD5 of that UTF-8 string, in upper-case hex, is the signature.

@@ -2,7 +2,7 @@
 
 Every value is read as text and converted defensively (`p_num`, `p_flag`, `p_time`: the same field
 arrives as a number or a string, `1`/`"ON"`, `yyyy-MM-dd HH:mm:ss` with an unpadded hour, BCD
-`yyMMddHHmmss`, Unix seconds or milliseconds). Times are UTC (every push time is UTC+0, facts §6.3).
+`yyMMddHHmmss`, Unix seconds or milliseconds). Times are UTC (every push time is UTC+0, docs/jimi-api.md#times).
 Column names follow the polling tables where the meaning is the same (`imei`, `gps_time`, `lat`, `lng`,
 `speed_kmh`, `direction_deg`, `acc_on`, `alarm_time`, `alarm_type_id`, `alarm_type_name`). A family's
 `base` columns are computed first (nested JSON that may arrive as an object or as a JSON string), its
@@ -74,7 +74,7 @@ FAMILIES: tuple[Family, ...] = (
             "imei": IMEI,
             "gps_time": "p_time(item->>'gpsTime')",
             "gate_time": GATE_TIME,
-            # (0, 0) is "no fix" (facts §6.7): no position rather than a point in the Gulf of Guinea.
+            # (0, 0) is "no fix" (docs/jimi-api.md#times): no position rather than a point in the Gulf of Guinea.
             "lat": "p_lat(item, 'lat', 'lng')",
             "lng": "p_lat(item, 'lng', 'lat')",
             "speed_kmh": "case when p_num(item->>'gpsSpeed') >= 0 then p_num(item->>'gpsSpeed') end",
@@ -266,7 +266,7 @@ FAMILIES: tuple[Family, ...] = (
             "post_type": "upper(p_text(item->>'postType'))",
             "mcc": "p_int(lbs->>'mcc')",
             "mnc": "p_int(lbs->>'mnc')",
-            # "LAC1,CI1,RSSI1;LAC2,CI2,RSSI2" (facts §6.9); the first cell is the serving one.
+            # "LAC1,CI1,RSSI1;LAC2,CI2,RSSI2" (docs/jimi-api.md#families); the first cell is the serving one.
             "cells": """list_transform(list_filter(string_split(coalesce(lbs->>'cellList', ''), ';'), lambda c: trim(c) <> ''),
             lambda c: {'lac': try_cast(trim(split_part(c, ',', 1)) as bigint),
                        'ci': try_cast(trim(split_part(c, ',', 2)) as bigint),

@@ -1,13 +1,13 @@
 """Constants of Jimi push (IoT Hub "family B" webhooks): paths, limits, reply codes, folders and tables.
 
-Facts from jimi-api-facts.md §6 and jimi-api.md §10: every push is a form POST to `{base}/<path>` with
+Facts from docs/jimi-api.md#delivery-contract: every push is a form POST to `{base}/<path>` with
 `token` and `data_list` (a JSON array as a string, at most 50 items), answered with `{"code":0,"msg":"success"}`;
 the sender retries a failed delivery 3 times, 2 minutes apart, then drops it.
 """
 
 from __future__ import annotations
 
-# Every push path of the reference (jimi-api-facts.md §6.4, jimi-api.md §10), spelled as the sender does.
+# Every push path the sources name (docs/jimi-api.md#delivery-contract), spelled as the sender does.
 PUSH_PATHS: tuple[str, ...] = (
     "pushevent",
     "pushhb",
@@ -33,7 +33,7 @@ PUSH_PATHS: tuple[str, ...] = (
     "pushfaultinfo",
     "pushtripreport",
 )
-# Offline-command responses may carry one object instead of an array (jimi-api-facts.md §6.3).
+# Offline-command responses may carry one object instead of an array (docs/jimi-api.md#delivery-contract).
 SINGLE_OBJECT_PATHS = frozenset({"pushInstructResponse"})
 
 TOKEN_ENV = "JIMI_PUSH_TOKEN"
@@ -93,12 +93,12 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 }
 TABLES: tuple[str, ...] = tuple(PRIMARY_KEYS)
 
-# /pushoil `unit`: documented as an int code, observed as text (jimi-api-facts.md §9 #37).
+# /pushoil `unit`: documented as an int code, observed as text (docs/jimi-api.md #37).
 FUEL_UNITS = {"1": "cm", "2": "%", "3": "V", "4": "L", "CM": "cm", "%": "%", "V": "V", "L": "L"}
 
 # OBD scalars pulled out of `obdJson` (the whole object is kept as well). Candidates are tried in order:
 # names of the polling API (jimi.device.obd.list), names a production receiver used, then `dataID<n>` with n
-# the SAE J1979 mode-01 PID in decimal. The PID reading is an assumption (the reference has no table).
+# the SAE J1979 mode-01 PID in decimal. The PID reading is an assumption (no source has a table: docs/jimi-api.md#families).
 OBD_SCALARS: dict[str, tuple[str, ...]] = {
     "engine_rpm": ("currentRPM", "engineRpm", "rpm", "dataID12"),
     "speed_kmh": ("currentSpeed", "vehicleSpeed", "speed", "dataID13"),

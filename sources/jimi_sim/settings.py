@@ -20,7 +20,7 @@ from sources.jimi_sim.api.shapes import Shapes, parse_shapes
 from sources.jimi_sim.faults import FaultRule, parse_faults
 
 # Per-method artificial latency in seconds: the time from the request to the answer (built meanwhile). "production" mirrors what the earlier integration measured
-# (jimi-api-facts.md §2.4: ~137 s per track.list call, ~200 ms for a fleet location sweep).
+# (docs/jimi-api.md#limits-and-timeouts: ~137 s per track.list call, ~200 ms for a fleet location sweep).
 LATENCY_PROFILES: dict[str, dict[str, float]] = {
     "none": {},
     "production": {

@@ -4,7 +4,7 @@ All three are read for batches of 50 IMEIs over windows of a month at most, with
 
 - `alarm.list` is paged by `page_no` with no total and silently caps a window at 1,000 rows (newest first): a
   window that reaches the cap is split in two until none does, so nothing is dropped. Two paging shapes are
-  seen (docs/jimi-api.md, alarm paging): the documented `page_no` with `page_size` up to 100, and servers that
+  seen (docs/jimi-api.md #10): the documented `page_no` with `page_size` up to 100, and servers that
   ignore the page number and answer the first page again; a window whose first page comes back again is
   split in two as well, until one page holds it.
 - The OBD methods page by `page_no` with a `data.totalRecord`; their `totalPage` is unreliable, so the page

@@ -64,7 +64,7 @@ COMMAND_RESULTS = Shape(
         "idsource": "VARCHAR",
     },
     # isExecute: "0" failed, "1" executed, "3" waiting to be sent, "4" cancelled (spec); a boolean in
-    # jimi-api.md, which only says executed or not (status_code stays null then).
+    # the production integration's table (docs/jimi-api.md #46), which only says executed or not (status_code stays null then).
     select=f"""
         coalesce(nullif(r.receiveDevice, ''), k) as imei,
         r.sendTime as send_time,

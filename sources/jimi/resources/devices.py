@@ -46,7 +46,7 @@ DETAIL_FIELDS = {
     "imsi": "imsi",
     "licensePlatNo": "license_plate",
     "vehicleBrand": "vehicle_brand",
-    # vin | VIN -> vin (discrepancy 25), importTime -> imported_at, fuel_100km -> fuel_l_per_100km,
+    # vin | VIN -> vin (docs/jimi-api.md #25), importTime -> imported_at, fuel_100km -> fuel_l_per_100km,
     # currentMileage -> odometer_km, status "1"/"0" -> status_enabled (other values are not a status: null)
 }
 _TEXT = [*DEVICE_FIELDS.values(), *DETAIL_FIELDS.values(), "vin", "source_account"]

@@ -45,7 +45,7 @@ MEDIA_FILES = Shape(
         "camera": "VARCHAR",
         "file_size": "DOUBLE",
     },
-    # k is "imei|channel asked": the answer's camera is 0/1 (spec) or the channel (jimi-api.md).
+    # k is "imei|channel asked": the answer's camera is 0/1 (spec) or the channel (production; docs/jimi-api.md #43).
     select=f"""
         split_part(k, '|', 1) as imei,
         r.file_URL as file_url,
@@ -85,7 +85,7 @@ EVENT_MEDIA_FIELDS = {
 EVENT_MEDIA_SELECT = f"""
     r.imei as imei,
     {epoch_or_text("r.alarm_time")} as alarm_time,
-    -- spec: event_type_id + event_type (the name); jimi-api.md: event_type only, the type id.
+    -- spec: event_type_id + event_type (the name); production: event_type only, the type id (docs/jimi-api.md #43).
     coalesce(r.event_type_id, r.event_type) as event_type_id,
     case when r.event_type_id is not null then r.event_type end as event_type_name,
     f.file_URL as file_url,

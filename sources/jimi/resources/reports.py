@@ -3,7 +3,7 @@
 Both are read for batches of 50 IMEIs over windows of a week, with one cursor per resource (`SourceRun.windowed`).
 
 - Mileage reports a trip's distance in km in production and in metres per the vendor spec: `auto` decides per
-  trip from its own average speed and duration (docs/jimi-api.md, mileage distance unit).
+  trip from its own average speed and duration (docs/jimi-api.md #1).
 - The parking report has been seen wanting `acc_type` as on/off and as 0 (answering the wrong one with 1001 or
   with no rows at all), and is picky about `start_row`/`page_size`: the first window with stops probes the
   combinations in order, and the run's `parking_dialect` remembers what was accepted.
@@ -35,7 +35,7 @@ _RUN_S = "coalesce(r.runTimeSecond, r.elapsed)"
 
 def trips_shape(distance_unit: str) -> Shape:
     """`track.mileage` trips. The distance unit is km in production and metres per the spec
-    (discrepancy 1): `auto` decides per trip from the reported average speed and duration, falling back to
+    (docs/jimi-api.md #1): `auto` decides per trip from the reported average speed and duration, falling back to
     the implied speed (no vehicle averages 300 km/h)."""
     if distance_unit == "km":
         unit = "'km'"

@@ -1,6 +1,6 @@
 """The simulated Jimi open API over HTTP: POST /route/rest (form or JSON body) and GET /health.
 
-This layer owns everything common to all methods (jimi-api-facts.md §2): reading the parameters,
+This layer owns everything common to all methods (docs/jimi-api.md#calling-the-api): reading the parameters,
 app key, calls per second, timestamp skew, MD5 signature, method lookup, access token, required private
 parameters, the configured latency and the injected faults (faults.py). Refusals are HTTP 200 with
 `{"code", "message", "result": null, "data": null}`.

@@ -1,4 +1,4 @@
-"""Result codes and the refusal exception of the simulated API (jimi-api-facts.md §4).
+"""Result codes and the refusal exception of the simulated API (docs/jimi-api.md#errors).
 
 Handlers raise `ApiError`; the HTTP layer turns it into the vendor's refusal envelope (HTTP 200 with
 `code`, `message`, `result: null`, `data: null`).

@@ -1,4 +1,4 @@
-"""Wire-shape variants: where the reference sources disagree (jimi-api-facts.md §9), a setting picks a side.
+"""Wire-shape variants: where the sources disagree (docs/jimi-api.md#discrepancy-register), a setting picks a side.
 
 The real API has been seen answering either way, so consumers must cope with both; the simulator produces
 one of them per discrepancy, chosen by name. `production` (the default) follows what field reports saw;
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-# name -> (§9 number, allowed variants); the first variant is the production default.
+# name -> (register number, docs/jimi-api.md#discrepancy-register; allowed variants); the first variant is the production default.
 VARIANTS: dict[str, tuple[int, tuple[str, ...]]] = {
     "mileage_unit": (1, ("km", "m")),
     "mileage_duration_key": (3, ("runTimeSecond", "elapsed")),
@@ -26,18 +26,17 @@ VARIANTS: dict[str, tuple[int, tuple[str, ...]]] = {
     "obd_paging": (27, ("zeros", "computed")),
     "obd_time": (28, ("unpadded", "padded")),
     "oil_unit": (37, ("text", "int")),
-    # Not in the §9 register (the register predates these endpoints): the vendor spec V2.7.14 (first
-    # variant) against ../shared/reference/jimi-api.md §5.8/§7/§8 (second). Number 0 = outside §9.
-    "media_wire": (0, ("spec", "doc")),
-    "fence_total_type": (0, ("number", "string")),
-    "tag_wire": (0, ("spec", "doc")),
-    "instruction_flags": (0, ("strings", "booleans")),
+    # The vendor spec V2.7.14 (first variant) against the earlier production integration (second).
+    "media_wire": (43, ("spec", "doc")),
+    "fence_total_type": (44, ("number", "string")),
+    "tag_wire": (45, ("spec", "doc")),
+    "instruction_flags": (46, ("strings", "booleans")),
 }
 
 
 @dataclass(frozen=True)
 class Shapes:
-    """One variant per discrepancy; see VARIANTS for the choices and their §9 numbers."""
+    """One variant per discrepancy; see VARIANTS for the choices and their numbers in docs/jimi-api.md#discrepancy-register."""
 
     mileage_unit: str = "km"  # track.mileage distance/totalMileage: km (production) or metres (spec)
     mileage_duration_key: str = "runTimeSecond"  # the table's key, or the example's `elapsed`
@@ -45,7 +44,7 @@ class Shapes:
     parking_paging: str = "picky"  # picky: page_size <= 50 and pages aligned, else 1001 (client evidence)
     # alarm.list paging: strict = the spec's page_size 1-100, else 1001; lenient = what a production client
     # ran against (it sent `page` with page_size=500 and had to guard against the same first page coming
-    # back): page_size up to 1000 (jimi-api.md §6.1) accepted and answered with at most 100 rows, the
+    # back): page_size up to 1000 (docs/jimi-api.md #13) accepted and answered with at most 100 rows, the
     # unknown `page` ignored. `page_no`, the documented name, counts pages of those 100 rows in both; no
     # source shows it ignored. Strict in both presets: the field report is one client's workaround, and the
     # strict side is the one that catches a client depending on the lenient behaviour.
@@ -60,11 +59,11 @@ class Shapes:
     obd_time: str = "unpadded"  # obd dataReportTime hour: "1:27:23" as in the example, or zero-padded
     oil_unit: str = "text"  # pushoil unit: text label (observed) or the documented int code
     # media URLs: spec = Unix-second times, camera 0 front/1 inward, file_size a string, event rows in a
-    # `data` paging object with event_type_id; doc = jimi-api.md's tables: text times, camera = the channel
+    # `data` paging object with event_type_id; doc = the production integration's tables (docs/jimi-api.md #43): text times, camera = the channel
     # asked (1/2), file_size a number, event rows as a `result` array whose event_type is the type id.
     media_wire: str = "spec"
     fence_total_type: str = "number"  # fence.list result.total: number (example) or string (table)
-    # getTagMsg: spec = gpsTime Unix seconds, positionType "5", `directions`; doc = jimi-api.md §5.8:
+    # getTagMsg: spec = gpsTime Unix seconds, positionType "5", `directions`; doc = the production integration's (docs/jimi-api.md #45):
     # gpsTime text, positionType "BEACON"/"GPS", no directions.
     tag_wire: str = "spec"
     instruction_flags: str = "strings"  # isOffLine/isExecute: "0"/"1" codes (spec) or booleans

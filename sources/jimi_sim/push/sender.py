@@ -1,6 +1,6 @@
 """The push sender: POSTs every push family to a receiver, live or replaying a past window.
 
-Like the IoT Hub (jimi-api-facts.md §6.3): one form POST per batch to `{base}/{family}` with fields
+Like the IoT Hub (docs/jimi-api.md#delivery-contract): one form POST per batch to `{base}/{family}` with fields
 `token` and `data_list` (a JSON array as a string, at most 50 items); a delivery counts when the receiver
 answers HTTP 2xx and, if its body is JSON with a `code`, code 0. A failed delivery is retried 3 times,
 `retry_interval_s` apart (2 minutes, as the real sender), then dropped. Retries never hold up newer

@@ -1,4 +1,4 @@
-"""Push item shapes, one builder per family, as IoT Hub receivers see them (jimi-api-facts.md §6.5-6.9).
+"""Push item shapes, one builder per family, as IoT Hub receivers see them (docs/jimi-api.md#families).
 
 Types follow the field tables: ints where the push doc says int (`acc`, `gpsSpeed`, `postType`, odometer
 `distance` in metres), JSON-in-a-string for `lbsJson`, an object for `obdJson`, times UTC

@@ -4,7 +4,7 @@ Per device-day: overspeed on the first fix of a trip above the vehicle's limit; 
 braking on the fix with the sharpest speed change of some trips; geofence exit/entry where the fixes
 cross the depot fence; vibration during some parking stops; reefer high-temperature when a delivery stop's
 open doors warm the cargo; rare SOS on the road; now and then a power cut or low battery at night at the
-base. IDs and names follow the reference's table (jimi-api-facts.md §8); dashcams use their DVR IDs.
+base. IDs and names follow the spec's table (docs/jimi-api.md#alarm-type-ids); dashcams use their DVR IDs.
 Geofence alarms are platform alarms (text IDs "in"/"out", the fence name as the alarm name), so they are
 polled but never pushed by the device.
 """

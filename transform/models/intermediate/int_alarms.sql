@@ -1,6 +1,6 @@
 {#-
     One row per alarm event, polled (`jimi.device.alarm.list`) and pushed (`/pushalarm`) mapped onto one shape
-    (jimi-api.md §6.1: alertTypeId/alarmTypeName/alertTime <-> alertType/alarmName/gateTime). A polled and a
+    (docs/jimi-api.md #13: alertTypeId/alarmTypeName/alertTime <-> alertType/alarmName/gateTime). A polled and a
     pushed alarm are the same event when they have the same device and type id and are at most
     `alarm_match_tolerance_s` apart and each is the other's nearest such candidate (a one-to-one match, so two
     real alarms close together are never merged into one, nor one counted twice). Clearing pushes
@@ -23,7 +23,7 @@ push as (
 push_typed as (
 
     -- JT/T 808 dashcams (msgClass 1) use their own code space for three codes that the TSP table gives other
-    -- meanings (facts §6.8, §8.3): 256 is the standard alarm bitmask, 264/265/266 are ADAS/DMS/BSD.
+    -- meanings (docs/jimi-api.md#alarm-type-ids, #39): 256 is the standard alarm bitmask, 264/265/266 are ADAS/DMS/BSD.
     select
         *,
         case

@@ -42,7 +42,7 @@ def token_get(sim: Simulator, params: Mapping[str, str]) -> Payload:
     return _grant_payload(sim, sim.tokens.issue(settings.app_key, settings.user_id, expires_in))
 
 
-# The token check is the handler's own: a refused refresh has its own message (full-width comma, §4.2).
+# The token check is the handler's own: a refused refresh has its own message (full-width comma, docs/jimi-api.md#tokens).
 @METHODS.method("jimi.oauth.token.refresh", "access_token", "refresh_token", "expires_in", needs_token=False)
 def token_refresh(sim: Simulator, params: Mapping[str, str]) -> Payload:
     expires_in = int_param(params, "expires_in", 60, 7200)

@@ -1,8 +1,8 @@
-"""Alarm and OBD methods (jimi-api-facts.md §5.11-5.13): paged with `page_no`/`page_size`.
+"""Alarm and OBD methods (docs/jimi-api.md#alarms-and-obd): paged with `page_no`/`page_size`.
 
 alarm.list answers newest first, at most 1000 rows per query window (silently capped: later pages come
 back empty), no total; without begin/end it covers the last month. Its page_size follows the `alarm_paging`
-shape (discrepancy 10): 1-100 (strict), or up to 1000 answered with at most 100 rows (lenient); an unknown
+shape (docs/jimi-api.md #10): 1-100 (strict), or up to 1000 answered with at most 100 rows (lenient); an unknown
 `page` is ignored like any unknown parameter, so paging by it answers the first page every time. The OBD
 methods put their rows in a `data` paging object whose `startRow`/`endRow`/`totalPage` follow the
 `obd_paging` shape.
@@ -26,7 +26,7 @@ METHODS = MethodTable()
 ALARM_MAX_SPAN = timedelta(days=31)
 ALARM_MAX_ROWS = 1000
 ALARM_PAGE_ROWS = 100  # the spec's largest page_size; the lenient shape answers no more rows than this
-ALARM_LENIENT_PAGE_SIZE = 1000  # jimi-api.md §6.1: "Results per page (max 1000)"
+ALARM_LENIENT_PAGE_SIZE = 1000  # docs/jimi-api.md #10: "Results per page (max 1000)"
 OBD_MAX_SPAN = timedelta(days=31)
 _ONE_SECOND = timedelta(seconds=1)
 _ILLEGAL_DEVICE = (ILLEGAL_DEVICE, "Illegal device")
@@ -104,7 +104,9 @@ def obd_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
     page = rows[(page_no - 1) * page_size : page_no * page_size]
     shapes = sim.settings.shapes
     body = [obd_row(device, reading, shapes) for reading, device in page]
-    return {"data": paging(page_no, page_size, len(rows), body, shapes)}  # no top-level result (§3)
+    return {
+        "data": paging(page_no, page_size, len(rows), body, shapes)
+    }  # no top-level result (docs/jimi-api.md#envelopes)
 
 
 @METHODS.method("jimi.device.obd.fault", "account", "imeis", "start_time", "end_time", blocking=True)

@@ -3,7 +3,7 @@
 Limits and codes as the spec has them: `jimi.device.jimi.media.URL` pages with a zero-based `page_no`
 (default 0) and `page_size` (default 10), newest first; `jimi.device.media.event.URL` takes an IMEI list
 (at most the account's batch limit, shape `imei_limit`), `page_no` from 1 and `page_size`, every parameter
-required. `media_type` is accepted as the spec's 1/2/3 and as jimi-api.md's photo/video; `camera` as 1/2/3.
+required. `media_type` is accepted as the spec's 1/2/3 and as the production integration's photo/video (docs/jimi-api.md #43); `camera` as 1/2/3.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def fence_list(sim: Simulator, params: Mapping[str, str]) -> Payload:
 
 @METHODS.method("jimi.device.location.getTagMsg")
 def tag_location(sim: Simulator, params: Mapping[str, str]) -> Payload:
-    # One `imei` (spec, jimi-api.md) or an `imeis` list (the Spanish transcription's table): both accepted.
+    # One `imei` (spec, production) or an `imeis` list (the spec transcription's table; docs/jimi-api.md #45): both accepted.
     if "imei" in params:
         devices = [one_device(sim, params)]
     elif "imeis" in params:

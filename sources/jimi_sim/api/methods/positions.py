@@ -1,4 +1,4 @@
-"""Position, track, mileage and parking methods (jimi-api-facts.md §5.5-5.9).
+"""Position, track, mileage and parking methods (docs/jimi-api.md#positions, #reports).
 
 All read the same fleet: location.list is the newest arrived fix per device (devices without one are
 silently left out), track.list the arrived fixes of one device (with the occasional duplicate and swapped
@@ -154,12 +154,14 @@ def report_parking(sim: Simulator, params: Mapping[str, str]) -> Payload:
         ],
     )
     page = rows[offset : offset + (size or len(rows))]
-    elapsed_ms = str(int((time.perf_counter() - started) * 1000))  # "server processing time" (§5.9)
+    elapsed_ms = str(
+        int((time.perf_counter() - started) * 1000)
+    )  # "server processing time" (docs/jimi-api.md#reports)
     return {"result": None, "data": {"totalTime": elapsed_ms, "dataTotalRows": str(len(rows)), "rows": page}}
 
 
 def _parking_kinds(variant: str, acc_type: str | None) -> set[str]:
-    """Which stops an acc_type asks for, in the variant's dialect (discrepancy #6)."""
+    """Which stops an acc_type asks for, in the variant's dialect (docs/jimi-api.md #6)."""
     if variant == "01":
         # Production doc: "0" all stops, "1" ignition-off only; anything else silently gives no rows.
         return {"0": {"parking", "idling"}, "1": {"parking"}}.get((acc_type or "").strip(), set())

@@ -1,4 +1,4 @@
-"""Wire shapes of the device and position methods, typed exactly as the vendor's JSON examples (§5.3-5.7).
+"""Wire shapes of the device and position methods, typed exactly as the vendor's JSON examples (docs/jimi-api.md#devices, #positions).
 
 Types matter to consumers: `enabledFlag` is an int, location values are strings (`"0"`/`"1"` ACC, speed,
 odometer) while `lat`/`lng` are numbers, track `direction`/`gpsSpeed`/`posType`/`satellite` are numbers (or

@@ -1,7 +1,7 @@
 """Wire shapes of the dashcam media methods, typed as the vendor's examples type them.
 
-Sources: the vendor's Open API Specification V2.7.14 (as transcribed by SYSCOM-Labs/API-DOCS, README §4.4.5,
-and the English spec's §4.5 for media events) and ../shared/reference/jimi-api.md §5.8. Where they differ,
+Sources: docs/jimi-api.md#media (the vendor spec V2.7.14 against the earlier production integration, #43). Where
+they differ,
 the `media_wire` shape picks the side.
 """
 

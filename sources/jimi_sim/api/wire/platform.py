@@ -1,7 +1,7 @@
 """Wire shapes of the platform geofence, TAG and command methods, typed as the vendor's examples type them.
 
-Sources: the vendor's Open API Specification V2.7.14 (as transcribed by SYSCOM-Labs/API-DOCS, README §4.6.7,
-§4.7.1, §4.7.3, §4.8.5) and ../shared/reference/jimi-api.md §7.4-7.5, §8.1, §8.3. Where they differ, a
+Sources: docs/jimi-api.md#fences, #tag-locations, #commands (the vendor spec V2.7.14 against the earlier
+production integration, #44-#46). Where they differ, a
 `Shapes` variant picks the side (shapes.py: `fence_total_type`, `tag_wire`, `instruction_flags`).
 """
 

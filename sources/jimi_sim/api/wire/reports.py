@@ -1,8 +1,8 @@
 """Wire shapes of the report methods: mileage trips, parking rows, alarms, OBD readings and fault codes.
 
-As the reference types them (jimi-api-facts.md §5.8-5.13): mileage coordinates and distances are
+As the sources type them (docs/jimi-api.md#reports, #alarms-and-obd): mileage coordinates and distances are
 numbers, parking values are strings with ISO-8601 `...T...000Z` times, alarm and OBD values are strings,
-and each discrepancy (§9) takes the side its `Shapes` variant names.
+and each discrepancy (docs/jimi-api.md#discrepancy-register) takes the side its `Shapes` variant names.
 """
 
 from __future__ import annotations

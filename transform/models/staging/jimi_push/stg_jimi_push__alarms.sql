@@ -10,7 +10,7 @@ renamed as (
 
     select
         imei,
-        -- The reference's poll/push field table (jimi-api.md §6.1) pairs poll `alertTime` with push
+        -- The production integration's poll/push field table (docs/jimi-api.md #13) pairs poll `alertTime` with push
         -- `gateTime`; `msg.alarmTime` is the device's own time of the fix the alarm sits on (the loader
         -- falls back to gateTime when it is missing).
         coalesce(gate_time, alarm_time) as alarm_at,
