@@ -197,7 +197,12 @@ def test_load_on_connection_loads_and_leaves_the_path_for_the_next_step(tmp_path
     extract_and_normalize(pipeline)
     info = load_on_connection(pipeline, tmp_path / "warehouse.duckdb")
     info.raise_on_failed_jobs()
-    assert pipeline.destination.config_params["credentials"] == str(tmp_path / "warehouse.duckdb")
+    # Set back to the path, with the project's connection settings (sources/duckdb_setup.py).
+    credentials = pipeline.destination.config_params["credentials"]
+    assert (credentials.database, credentials.global_config) == (
+        str(tmp_path / "warehouse.duckdb"),
+        duckdb_setup.connection_config(),
+    )
     # The connection is closed (a read-only open would fail while it wrote) and the next load opens the path.
     assert query(tmp_path, "select id, name from raw.items order by id") == [(1, "a"), (2, "b")]
     extract_and_normalize(pipeline, rows=[{"id": 3, "name": "c"}])
