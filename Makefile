@@ -22,7 +22,7 @@ export SIM_ARGS
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test bench backfill notebook lint clean accounts account-add account-reset
+.PHONY: help install run demo test bench backfill notebook lint clean accounts account-add account-reset warehouse-upgrade
 
 help:  ## list the targets (this)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,6 +66,11 @@ account-add: install  ## record the configured Jimi account in this warehouse (b
 
 account-reset: install  ## drop every account's polled data and the marts built from it (asks first)
 	$(PY) -m orchestration.launch.accounts reset
+
+# With the system stopped: carry a warehouse (and published marts) written by DuckDB 2.0 over to DuckDB 1.5.5,
+# keeping each original as <name>.duckdb2.bak (README: Upgrading a warehouse written by DuckDB 2.0).
+warehouse-upgrade: install  ## carry a warehouse written by DuckDB 2.0 over to 1.5.5 (keeps the original as .duckdb2.bak)
+	$(PY) -m orchestration.launch.upgrade
 
 # The kernel is the venv's own python3 (marts, duckdb, folium importable); root (containers) needs --allow-root.
 notebook: install  ## JupyterLab on 127.0.0.1 over the published marts
