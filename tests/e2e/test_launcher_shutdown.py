@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from process_support import alive, in_group, started_at, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # A fake long-lived child, like `dagster dev`: it starts a helper in its process group (as Dagster starts its
 # code server) and both take a while to exit on SIGTERM, so the launcher's shutdown lasts seconds.
 FAKE_CHILD = """

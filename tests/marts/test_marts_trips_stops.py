@@ -7,15 +7,10 @@ import csv
 import itertools
 import math
 import shutil
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from marts_support import run_dbt
 
 from bench.martscore import score_marts
@@ -25,7 +20,7 @@ from sources.jimi_sim.account import source_args
 TRACE = Path("/work/shared/data/real-traces/liverpool_route14.csv")
 TRACE_RUNS = TRACE.with_name("liverpool_route14_runs.csv")
 # A parked car's GPS drift: ignition off, 0-4 km/h, 20 m wander for 12 hours (tests/traces/make_parked_drift.py).
-DRIFT_TRACE = Path(__file__).resolve().parent / "traces" / "parked_drift.csv"
+DRIFT_TRACE = Path(__file__).resolve().parents[1] / "traces" / "parked_drift.csv"
 DRIFT_IMEI = "359000000000007"
 
 

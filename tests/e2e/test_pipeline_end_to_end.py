@@ -9,7 +9,7 @@ import yaml
 
 from sources import duckdb_setup
 
-STAGING = Path(__file__).resolve().parent.parent / "transform" / "models" / "staging"
+STAGING = Path(__file__).resolve().parents[2] / "transform" / "models" / "staging"
 
 
 def test_materialisation_fills_raw_tables_and_marts_when_run_end_to_end(demo_data):

@@ -25,8 +25,7 @@ from sources.jimi_sim.api.app import create_app
 from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[2]
 from push_samples import land_samples
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from process_support import in_group, parent_of, wait_for
 
 from orchestration.launch.processes import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 ASSETS_QUERY = """

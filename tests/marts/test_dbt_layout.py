@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-TRANSFORM = Path(__file__).resolve().parent.parent / "transform"
+TRANSFORM = Path(__file__).resolve().parents[2] / "transform"
 MODELS = TRANSFORM / "models"
 SQL = sorted(MODELS.rglob("*.sql"))
 

@@ -18,7 +18,7 @@ import pytest
 from orchestration.launch import demo, live
 from orchestration.launch.processes import LaunchError, check_ports, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

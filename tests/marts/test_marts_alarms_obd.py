@@ -21,7 +21,7 @@ import pytest
 
 from sources import duckdb_setup
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRANSFORM = ROOT / "transform"
 SEEDS = TRANSFORM / "seeds"
 DBT = Path(sys.executable).with_name("dbt")

@@ -26,7 +26,7 @@ import pytest
 from sources import duckdb_setup
 from sources.jimi_sim.account import source_args
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRANSFORM = ROOT / "transform"
 DBT = Path(sys.executable).with_name("dbt")
 POLL_DAYS = 3

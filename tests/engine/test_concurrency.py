@@ -24,7 +24,7 @@ from sources.jimi_sim.account import source_env
 from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRACK_LATENCY_S = 10.0
 
 WORKERS = {

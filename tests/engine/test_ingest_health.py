@@ -29,7 +29,7 @@ from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.faults import parse_faults
 from sources.jimi_sim.settings import EXACT, SimSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TOKEN_METHODS = ("jimi.oauth.token.get", "jimi.oauth.token.refresh")
 FAULT_KINDS = ("hang", "reset", "http_5xx", "busy", "rate_limit", "token_revoked", "truncated")

@@ -5,13 +5,10 @@ compare every mart table with a --full-refresh build."""
 from __future__ import annotations
 
 import shutil
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from marts_support import mart_differences, mart_tables, run_dbt
 
 from sources import duckdb_setup
