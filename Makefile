@@ -22,7 +22,7 @@ export SIM_ARGS
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test bench backfill notebook lint clean accounts account-add account-reset warehouse-upgrade
+.PHONY: help install run demo test test-fast bench backfill notebook lint clean accounts account-add account-reset warehouse-upgrade
 
 help:  ## list the targets (this)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ demo: install  ## the same pipeline headless over the last DEMO_DAYS days; print
 
 test: install  ## the whole suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install  ## the fast tier (under 2 minutes, no servers): the source, simulator and receiver units
+	$(PY) -m pytest -m "not slow" tests/source tests/sim tests/push tests/test_imports.py $(PYTEST_ARGS)
 
 bench: install  ## every benchmark in bench/ (each prints `<name>: <value> (target ...)` last); fails naming those that failed
 	@failed=""; for script in bench/*.py; do echo "== $$script"; $(PY) $$script || failed="$$failed $$script"; done; \

@@ -58,3 +58,14 @@ def no_leaked_definitions_state_storage():
 
     with set_defs_state_storage(None):
         yield
+
+
+# The full tier only: end-to-end runs, the load engine (warehouse, dbt, locks, processes) and the marts (dbt
+# builds over a demo load). `make test-fast` runs the rest (`-m "not slow"`).
+SLOW_FOLDERS = {"e2e", "engine", "marts"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.parent.name in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)

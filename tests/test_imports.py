@@ -14,6 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("sources", "orchestration")
 
@@ -159,6 +161,7 @@ def test_simulator_parts_import_one_way_world_never_reads_api_or_push():
     assert crossings == []
 
 
+@pytest.mark.slow  # a fresh interpreter per module (~14 s)
 def test_every_simulator_module_imports_on_its_own_in_a_fresh_interpreter():
     # One interpreter loads the third-party libraries once, then forks a child per module: each child starts
     # with no module of the project loaded, so a module that works only after another was imported fails.

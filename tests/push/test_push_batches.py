@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from push_samples import NOW, land_samples
 
 from orchestration import settings as project
@@ -11,6 +12,9 @@ from orchestration.engine.push_loading import load_batch, load_pending
 from sources import duckdb_setup
 from sources.jimi_push import settings
 from sources.jimi_push.batches import batch_files, claim, claim_new_batches, relative_name
+
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
 
 
 def count(warehouse: Path, sql: str) -> list[tuple]:

@@ -13,12 +13,16 @@ from itertools import count
 from pathlib import Path
 
 import httpx
+import pytest
 
 from orchestration import settings as project
 from orchestration.engine.push_loading import load_pending
 from orchestration.launch.processes import free_port, spawn, wait_until_up
 from sources import duckdb_setup
 from sources.jimi_push import settings
+
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
 
 TOKEN = "crash-test-token"
 IMEI = "869247060001739"

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -14,6 +15,9 @@ from sources.jimi_push import settings as push_settings
 from sources.jimi_push.forms import parse_urlencoded
 from sources.jimi_push.journal import JOURNAL_DIR
 from sources.jimi_push.receiver import create_app
+
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
 
 TOKEN = "fuzz-token"
 LIMIT = 16 * 1024

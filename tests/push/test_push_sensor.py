@@ -23,6 +23,9 @@ from sources.jimi_push import settings
 from sources.jimi_push.batches import batch_files, claimed_batches, finish, pending_files
 from sources.jimi_push.landing import land
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 DEFS = Definitions(assets=[jimi_push_assets], jobs=[push_load_job], sensors=[push_landing_sensor])
 
 

@@ -23,6 +23,9 @@ from sources.jimi_sim.push.sender import PushSender
 from sources.jimi_sim.settings import EXACT, SimSettings
 from sources.jimi_sim.world.fleet import Fleet
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WINDOW = (NOW - timedelta(hours=6), NOW)
 

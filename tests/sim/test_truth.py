@@ -22,6 +22,9 @@ from sources.jimi_sim.world import rand
 from sources.jimi_sim.world.delivery import BLOCK_S, Delivery
 from sources.jimi_sim.world.fleet import Fleet
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = (datetime(2026, 11, 18, tzinfo=UTC), datetime(2026, 11, 19, tzinfo=UTC))
 

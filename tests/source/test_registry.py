@@ -3,6 +3,7 @@ jobs, schedules, run-queue limits and the dbt staging models all agree with it."
 
 from __future__ import annotations
 
+import pytest
 from dagster import AssetKey
 
 from orchestration.definitions import defs as load_definitions
@@ -11,6 +12,9 @@ from orchestration.defs.runs import PIPELINE_TAG, run_queue_limits
 from sources.jimi import ENDPOINTS, HISTORY, jimi_source
 from sources.jimi.credentials import credentials_from
 from sources.jimi.registry import CADENCES, CATCH_UP
+
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
 
 DEFINITIONS = load_definitions()
 NAMES = [endpoint.name for endpoint in ENDPOINTS]

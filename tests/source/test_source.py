@@ -15,6 +15,9 @@ from sources.jimi_sim.api.app import create_app
 from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.settings import EXACT, SimSettings
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 # No late, duplicate or reordered fixes: every fix is served as soon as it exists.
 SETTINGS = SimSettings(devices=4, now=NOW, **EXACT)

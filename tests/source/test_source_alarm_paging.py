@@ -24,6 +24,9 @@ from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.api.shapes import parse_shapes
 from sources.jimi_sim.settings import EXACT, SimSettings
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BEGIN = NOW - timedelta(days=9)  # 12 devices: 1,277 alarms, past the cap of 1000 rows per window
 DEVICES = 12

@@ -21,6 +21,9 @@ from sources.jimi_sim.world.fences import fence_book
 from sources.jimi_sim.world.media import device_media
 from sources.jimi_sim.world.whereabouts import latest_fix
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SETTINGS = SimSettings(devices=10, now=NOW, token_get_min_interval_s=0, **EXACT)
 EXTRA = (

@@ -24,6 +24,9 @@ from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.faults import parse_faults
 from sources.jimi_sim.settings import EXACT, SimSettings
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FAULTS = "rate_limit=0.03,busy=0.05,http_5xx=0.05,truncated=0.05,reset=0.03,token_revoked=0.01,hang=0.01"

@@ -16,6 +16,9 @@ from sources.jimi_sim.api.server import running_simulator
 from sources.jimi_sim.api.shapes import Shapes
 from sources.jimi_sim.settings import EXACT, SimSettings
 
+# Runs the simulator as a server or loads through dlt: the full tier only (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OTHER_SIDE = Shapes(
     mileage_unit="m",
