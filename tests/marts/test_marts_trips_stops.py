@@ -389,11 +389,11 @@ def test_parked_drift_trace_yields_no_trip_once_its_fixes_are_in_when_loaded_thr
     """The simulator's mileage report counts the drift as short trips (as real platforms do). While some of
     the device's fixes are still late, the report trips over those gaps stand; once every fix is in, the
     fixes cover each report trip densely in one place, so none is a trip, and the days agree with that."""
-    from sources.jimi_sim.server import create_app, running_simulator
-    from sources.jimi_sim.trace import load_traces
-
     from orchestration.engine.polling import load_jimi
+    from sources.jimi_sim.api.app import create_app
+    from sources.jimi_sim.api.server import running_simulator
     from sources.jimi_sim.settings import SimSettings
+    from sources.jimi_sim.world.trace import load_traces
 
     start, end = datetime(2026, 1, 20, tzinfo=UTC), datetime(2026, 1, 22, tzinfo=UTC)
     warehouse = data_dir / "warehouse.duckdb"
